@@ -1,0 +1,1 @@
+//! Conformance suites live in `tests/`.
