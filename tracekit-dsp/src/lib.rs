@@ -1,1 +1,18 @@
-//! Work in progress.
+//! Built-in signal-processing transformers for tracekit, numerically matching
+//! SciPy, NumPy and PyWavelets, and the registry that builds them by kind name.
+//!
+//! ```
+//! use tracekit_core::{Params, ParamValue, Trace};
+//! use tracekit_dsp::build;
+//!
+//! let scale = build("scale", &Params::from([("factor".to_string(), ParamValue::Float(2.0))]))?;
+//! let out = scale.transform(&[&Trace::new(vec![1.0, -1.0], 1e3)?]).unwrap();
+//! assert_eq!(out.samples(), &[2.0, -2.0]);
+//! # Ok::<(), tracekit_core::Error>(())
+//! ```
+#![deny(missing_docs)]
+
+pub mod params;
+mod registry;
+
+pub use crate::registry::{KINDS, build};
