@@ -53,8 +53,16 @@ pub(crate) struct Graph {
     pub(crate) generations: Vec<Vec<usize>>,
 }
 
+/// A name as it appears in messages: at most 64 characters, then an ellipsis.
+fn shorten(name: &str) -> String {
+    match name.char_indices().nth(64) {
+        Some((cut, _)) => format!("{}...", &name[..cut]),
+        None => name.to_owned(),
+    }
+}
+
 fn check_name(name: &str) -> Result<(), Error> {
-    let short = || name.chars().take(64).collect::<String>();
+    let short = || shorten(name);
     if name.is_empty() {
         return Err(Error::EmptyStepName);
     }
@@ -120,7 +128,7 @@ impl Graph {
                             names.position(name).map(Source::Stage).ok_or_else(|| {
                                 Error::UnknownInput {
                                     step: step.name.clone(),
-                                    input: name.clone(),
+                                    input: shorten(name),
                                 }
                             })
                         }
