@@ -1,0 +1,114 @@
+//! The public face of the thread backend.
+
+use std::{num::NonZeroUsize, thread};
+
+use tracekit_core::{Error, Executor, Plan, Run, Trace};
+
+use crate::engine;
+
+/// Runs pipeline stages on up to `workers` threads at once.
+///
+/// Each call to [`Executor::run`] or [`Executor::run_batch`] opens a thread
+/// scope and spawns worker threads lazily: only when more than one stage can
+/// run at the same time, and never more than `workers`. A stage that is the
+/// only runnable one while nothing else is in flight runs on the calling
+/// thread (worker 0 in [`StageRecord`](tracekit_core::StageRecord)), so a
+/// linear chain costs no hand-off and spawns no thread. With one worker,
+/// everything runs on the calling thread. The executor itself holds no
+/// threads, so it is cheap to create, `Copy`, and usable from many threads at
+/// once.
+///
+/// Results are identical, bit for bit, to the
+/// [`SequentialExecutor`](tracekit_core::SequentialExecutor)'s. On the first
+/// failing stage no new stage starts; stages already running finish, and the
+/// error names the failing step.
+///
+/// ```
+/// use tracekit_core::{Pipeline, SequentialExecutor, Step, Trace, Transformer, StageError, INPUT};
+/// use tracekit_exec_thread::ThreadExecutor;
+///
+/// #[derive(Clone)]
+/// struct Square;
+/// impl Transformer for Square {
+///     fn transform(&self, i: &[&Trace]) -> Result<Trace, StageError> {
+///         Ok(i[0].derive(i[0].samples().iter().map(|x| x * x).collect()))
+///     }
+/// }
+///
+/// let p = Pipeline::new((0..8).map(|k| Step::new(format!("s{k}"), Square).input(INPUT)))?;
+/// let input = Trace::new(vec![1.5, -2.0], 1.0)?;
+/// let threaded = p.run_on(&ThreadExecutor::new(4), &input)?;
+/// let sequential = p.run_on(&SequentialExecutor, &input)?;
+/// assert!(threaded.output().bit_eq(sequential.output()));
+/// # Ok::<(), tracekit_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ThreadExecutor {
+    workers: NonZeroUsize,
+}
+
+impl ThreadExecutor {
+    /// An executor running at most `workers` stages at once. Zero is taken
+    /// as one (everything then runs on the calling thread); use
+    /// [`ThreadExecutor::try_new`] to have zero rejected instead.
+    pub fn new(workers: usize) -> ThreadExecutor {
+        ThreadExecutor {
+            workers: NonZeroUsize::new(workers).unwrap_or(NonZeroUsize::MIN),
+        }
+    }
+
+    /// An executor running at most `workers` stages at once; zero is an
+    /// [`Error::InvalidConfig`].
+    ///
+    /// ```
+    /// use tracekit_exec_thread::ThreadExecutor;
+    ///
+    /// assert_eq!(ThreadExecutor::try_new(3)?.workers(), 3);
+    /// let err = ThreadExecutor::try_new(0).unwrap_err();
+    /// assert!(err.to_string().contains("at least 1"), "{err}");
+    /// # Ok::<(), tracekit_core::Error>(())
+    /// ```
+    pub fn try_new(workers: usize) -> Result<ThreadExecutor, Error> {
+        NonZeroUsize::new(workers)
+            .map(|workers| ThreadExecutor { workers })
+            .ok_or_else(|| {
+                Error::InvalidConfig(format!(
+                    "the thread executor needs at least 1 worker, got {workers}"
+                ))
+            })
+    }
+
+    /// The most stages this executor runs at once.
+    pub fn workers(&self) -> usize {
+        self.workers.get()
+    }
+}
+
+impl Default for ThreadExecutor {
+    /// One worker per available CPU (one if that cannot be known).
+    fn default() -> ThreadExecutor {
+        ThreadExecutor {
+            workers: thread::available_parallelism().unwrap_or(NonZeroUsize::MIN),
+        }
+    }
+}
+
+impl Executor for ThreadExecutor {
+    fn run(&self, plan: &Plan<'_>, input: &Trace) -> Result<Run, Error> {
+        let mut runs = engine::execute(plan, std::slice::from_ref(input), self.workers())
+            .map_err(|failure| failure.error)?;
+        runs.pop()
+            .ok_or_else(|| Error::Executor("the thread executor lost its run".into()))
+    }
+
+    /// Runs the traces in parallel, and the stages of each trace too, keeping
+    /// at most `workers` traces in flight. Results come in input order. If
+    /// inputs fail, the error is [`Error::Batch`] for the lowest failing index,
+    /// the same one a sequential loop would report.
+    fn run_batch(&self, plan: &Plan<'_>, inputs: &[Trace]) -> Result<Vec<Run>, Error> {
+        engine::execute(plan, inputs, self.workers()).map_err(|failure| Error::Batch {
+            index: failure.index,
+            source: Box::new(failure.error),
+        })
+    }
+}
