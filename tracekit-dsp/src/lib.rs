@@ -13,6 +13,24 @@
 #![deny(missing_docs)]
 
 pub mod params;
+pub mod sos;
 mod registry;
 
+mod envelope;
+mod fftplan;
+mod metrics;
+mod psd;
+mod resample;
+mod spectrum;
+pub mod wavelet;
+pub mod window;
+
 pub use crate::registry::{KINDS, build};
+pub use crate::{
+    envelope::Envelope,
+    metrics::SpectralMetrics,
+    psd::Psd,
+    resample::Resample,
+    spectrum::{Fft, FftScale},
+    wavelet::{Dwt, DwtDenoise, ThresholdMode},
+};
