@@ -2,8 +2,18 @@
 
 use tracekit_core::{Error, Params, Transformer};
 
+use crate::{Dwt, DwtDenoise, Envelope, Fft, Psd, Resample, SpectralMetrics, params};
+
 /// The kind names the registry knows, in the order DESIGN.md lists them.
-pub const KINDS: &[&str] = &[];
+pub const KINDS: &[&str] = &[
+    "resample",
+    "fft",
+    "psd",
+    "envelope",
+    "dwt",
+    "dwt_denoise",
+    "spectral_metrics",
+];
 
 /// Builds the built-in transformer `kind` with `params` (defaults for the rest).
 ///
@@ -12,6 +22,17 @@ pub const KINDS: &[&str] = &[];
 pub fn build(kind: &str, params: &Params) -> Result<Box<dyn Transformer>, Error> {
     let built: Option<Result<Box<dyn Transformer>, tracekit_core::StageError>> = match kind {
         // Each built-in adds its arm here: "scale" => Some(Scale::from_params(params).map(boxed)),
+        "resample" => Some(
+            params::require(kind, params, &["samples"])
+                .and_then(|()| params::apply(Resample::default(), params))
+                .map(boxed),
+        ),
+        "fft" => Some(params::apply(Fft::default(), params).map(boxed)),
+        "psd" => Some(params::apply(Psd::default(), params).map(boxed)),
+        "envelope" => Some(params::apply(Envelope, params).map(boxed)),
+        "dwt" => Some(params::apply(Dwt::default(), params).map(boxed)),
+        "dwt_denoise" => Some(params::apply(DwtDenoise::default(), params).map(boxed)),
+        "spectral_metrics" => Some(params::apply(SpectralMetrics::default(), params).map(boxed)),
         _ => None,
     };
     match built {
@@ -22,4 +43,9 @@ pub fn build(kind: &str, params: &Params) -> Result<Box<dyn Transformer>, Error>
             KINDS.join(", ")
         ))),
     }
+}
+
+/// A built transformer as the registry hands it out.
+fn boxed<T: Transformer + 'static>(t: T) -> Box<dyn Transformer> {
+    Box::new(t)
 }

@@ -1,0 +1,144 @@
+//! FFT plans (and other costly per-length tables) cached once for all stages
+//! and threads.
+//!
+//! A plan for a length is made once and shared through an `Arc`, so stages
+//! that run concurrently, on any executor, reuse it. The cache is a
+//! `Mutex<BTreeMap>` held only for a lookup or an insert, never while a plan
+//! is being made. A caller that cannot take the lock after a short wait (a
+//! process forked while another thread held it, say) makes its own plan
+//! instead of waiting: the cache is an optimisation, never a point where a
+//! stage can block. Plans for the same length are made by the same
+//! deterministic planner, so a privately made plan computes the same bits.
+
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, Mutex, TryLockError},
+};
+
+use num_complex::Complex;
+use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+use tracekit_core::StageError;
+
+/// How many entries a cache keeps before it starts afresh (bounds memory
+/// when a process sees many different lengths).
+const MAX_ENTRIES: usize = 64;
+
+/// How many times a caller tries the lock before it computes the value itself.
+const LOCK_TRIES: usize = 64;
+
+/// A map from keys to shared values, safe to use from many threads and from
+/// a forked child (see the module documentation).
+#[derive(Debug)]
+pub(crate) struct SharedCache<K, V> {
+    map: Mutex<BTreeMap<K, V>>,
+}
+
+impl<K: Ord + Clone, V: Clone> SharedCache<K, V> {
+    /// An empty cache, usable as a `static`.
+    pub(crate) const fn new() -> Self {
+        SharedCache {
+            map: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// The value for `key`, made with `make` (outside the lock) when missing.
+    pub(crate) fn get_or_insert_with(&self, key: K, make: impl FnOnce() -> V) -> V {
+        if let Some(v) = self.with_map(|m| m.get(&key).cloned()).flatten() {
+            return v;
+        }
+        let value = make();
+        self.with_map(|m| {
+            if m.len() >= MAX_ENTRIES {
+                m.clear();
+            }
+            m.entry(key).or_insert_with(|| value.clone()).clone()
+        })
+        .unwrap_or(value)
+    }
+
+    /// Runs `f` on the map if the lock can be taken soon, else gives `None`.
+    fn with_map<R>(&self, f: impl FnOnce(&mut BTreeMap<K, V>) -> R) -> Option<R> {
+        for _ in 0..LOCK_TRIES {
+            match self.map.try_lock() {
+                Ok(mut m) => return Some(f(&mut m)),
+                // A panic elsewhere cannot leave a map half-updated: every
+                // update is a single insert or clear.
+                Err(TryLockError::Poisoned(p)) => return Some(f(&mut p.into_inner())),
+                Err(TryLockError::WouldBlock) => std::thread::yield_now(),
+            }
+        }
+        None
+    }
+}
+
+type Forward = Arc<dyn RealToComplex<f64>>;
+type Inverse = Arc<dyn ComplexToReal<f64>>;
+
+/// The forward real FFT of length `n` (`numpy.fft.rfft`, unnormalised).
+pub(crate) fn forward(n: usize) -> Forward {
+    static CACHE: SharedCache<usize, Forward> = SharedCache::new();
+    CACHE.get_or_insert_with(n, || RealFftPlanner::<f64>::new().plan_fft_forward(n))
+}
+
+/// The inverse real FFT of length `n` (`numpy.fft.irfft` times `n`).
+pub(crate) fn inverse(n: usize) -> Inverse {
+    static CACHE: SharedCache<usize, Inverse> = SharedCache::new();
+    CACHE.get_or_insert_with(n, || RealFftPlanner::<f64>::new().plan_fft_inverse(n))
+}
+
+/// `rfft(input)` of `input.len()` points; `input` is used as scratch space.
+pub(crate) fn rfft(input: &mut [f64]) -> Result<Vec<Complex<f64>>, StageError> {
+    let plan = forward(input.len());
+    let mut out = plan.make_output_vec();
+    plan.process(input, &mut out)
+        .map_err(|e| format!("real FFT of length {} failed: {e}", input.len()))?;
+    Ok(out)
+}
+
+/// The unnormalised inverse of [`rfft`] for `n` output points; the imaginary
+/// parts of the DC bin (and of the Nyquist bin for even `n`) are ignored, as
+/// `numpy.fft.irfft` ignores them.
+pub(crate) fn irfft(spectrum: &mut [Complex<f64>], n: usize) -> Result<Vec<f64>, StageError> {
+    let plan = inverse(n);
+    if spectrum.len() != n / 2 + 1 {
+        return Err(format!(
+            "inverse real FFT of length {n} needs {} bins, got {}",
+            n / 2 + 1,
+            spectrum.len()
+        )
+        .into());
+    }
+    if let Some(first) = spectrum.first_mut() {
+        first.im = 0.0;
+    }
+    if n % 2 == 0 {
+        if let Some(last) = spectrum.last_mut() {
+            last.im = 0.0;
+        }
+    }
+    let mut out = plan.make_output_vec();
+    plan.process(spectrum, &mut out)
+        .map_err(|e| format!("inverse real FFT of length {n} failed: {e}"))?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans_are_shared() {
+        assert!(Arc::ptr_eq(&forward(48), &forward(48)));
+        assert!(Arc::ptr_eq(&inverse(48), &inverse(48)));
+    }
+
+    #[test]
+    fn round_trip() {
+        let x = [1.0, -2.0, 3.5, 0.25, 7.0];
+        let mut spec = rfft(&mut x.clone()).unwrap();
+        let back = irfft(&mut spec, 5).unwrap();
+        for (a, b) in x.iter().zip(back) {
+            assert!((a - b / 5.0).abs() < 1e-12);
+        }
+    }
+}
