@@ -12,9 +12,18 @@
 //! ```
 #![deny(missing_docs)]
 
+mod decimate;
+mod detrend;
+mod elementwise;
+mod filters;
+mod input;
+mod merge;
+mod moving_average;
+mod normalize;
 pub mod params;
-pub mod sos;
 mod registry;
+pub mod sos;
+mod stats;
 
 mod envelope;
 mod fftplan;
@@ -25,7 +34,17 @@ mod spectrum;
 pub mod wavelet;
 pub mod window;
 
-pub use crate::registry::{KINDS, build};
+pub use crate::{
+    decimate::Decimate,
+    detrend::Detrend,
+    elementwise::{Clip, Offset, Scale},
+    filters::{Bandpass, Bandstop, Highpass, Lowpass},
+    merge::{Merge, MergeOp},
+    moving_average::MovingAverage,
+    normalize::Normalize,
+    registry::{KINDS, build},
+    stats::Stats,
+};
 pub use crate::{
     envelope::Envelope,
     metrics::SpectralMetrics,

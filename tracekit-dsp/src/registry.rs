@@ -2,17 +2,34 @@
 
 use tracekit_core::{Error, Params, Transformer};
 
-use crate::{Dwt, DwtDenoise, Envelope, Fft, Psd, Resample, SpectralMetrics, params};
+use crate::{
+    Bandpass, Bandstop, Clip, Decimate, Detrend, Dwt, DwtDenoise, Envelope, Fft, Highpass,
+    Lowpass, Merge, MovingAverage, Normalize, Offset, Psd, Resample, Scale, SpectralMetrics, Stats,
+    params,
+};
 
 /// The kind names the registry knows, in the order DESIGN.md lists them.
 pub const KINDS: &[&str] = &[
+    "scale",
+    "offset",
+    "clip",
+    "normalize",
+    "detrend",
+    "moving_average",
+    "lowpass",
+    "highpass",
+    "bandpass",
+    "bandstop",
+    "decimate",
     "resample",
     "fft",
     "psd",
     "envelope",
     "dwt",
     "dwt_denoise",
+    "stats",
     "spectral_metrics",
+    "merge",
 ];
 
 /// Builds the built-in transformer `kind` with `params` (defaults for the rest).
@@ -21,7 +38,19 @@ pub const KINDS: &[&str] = &[
 /// parameters are errors that name the kind and the parameter.
 pub fn build(kind: &str, params: &Params) -> Result<Box<dyn Transformer>, Error> {
     let built: Option<Result<Box<dyn Transformer>, tracekit_core::StageError>> = match kind {
-        // Each built-in adds its arm here: "scale" => Some(Scale::from_params(params).map(boxed)),
+        "scale" => Some(Scale::from_params(params).map(boxed)),
+        "offset" => Some(Offset::from_params(params).map(boxed)),
+        "clip" => Some(Clip::from_params(params).map(boxed)),
+        "normalize" => Some(Normalize::from_params(params).map(boxed)),
+        "detrend" => Some(Detrend::from_params(params).map(boxed)),
+        "moving_average" => Some(MovingAverage::from_params(params).map(boxed)),
+        "lowpass" => Some(Lowpass::from_params(params).map(boxed)),
+        "highpass" => Some(Highpass::from_params(params).map(boxed)),
+        "bandpass" => Some(Bandpass::from_params(params).map(boxed)),
+        "bandstop" => Some(Bandstop::from_params(params).map(boxed)),
+        "decimate" => Some(Decimate::from_params(params).map(boxed)),
+        "stats" => Some(params::apply(Stats, params).map(boxed)),
+        "merge" => Some(Merge::from_params(params).map(boxed)),
         "resample" => Some(
             params::require(kind, params, &["samples"])
                 .and_then(|()| params::apply(Resample::default(), params))
