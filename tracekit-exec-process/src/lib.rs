@@ -1,1 +1,192 @@
-//! Work in progress.
+//! The process executor of tracekit: stages run in pre-forked worker
+//! processes, and traces travel between them through shared memory.
+//!
+//! Workers are forked lazily, on the first run, and reused across runs and
+//! batches. They inherit the pipeline's stages by the fork itself, so nothing
+//! is serialized and any [`Transformer`](tracekit_core::Transformer) works,
+//! C callbacks included. When the stages change (`fit`, `set_params`,
+//! `named_step_mut`, a clone: anything that changes [`Plan::state_id`]) the
+//! workers are forked again before the next run.
+//!
+//! Every trace lives in an anonymous, sealed `memfd` segment: the input is
+//! written once and mapped by every worker that reads it, each stage's output
+//! is one segment that the workers downstream and the parent map directly.
+//! The sockets carry only small control messages and the segments'
+//! descriptors. Nothing has a name, so nothing is left behind when a process
+//! is killed.
+//!
+//! A stage that crashes its worker gives [`Error::WorkerCrashed`], one that
+//! runs past its time limit has its worker killed and gives
+//! [`Error::Timeout`]; either way the worker is replaced and the next run
+//! works. Stage errors and panics read exactly as on the other executors.
+//!
+//! ```
+//! use tracekit_core::{Pipeline, StageError, Step, Trace, Transformer, INPUT};
+//! use tracekit_exec_process::ProcessExecutor;
+//!
+//! #[derive(Clone)]
+//! struct Scale(f64);
+//! impl Transformer for Scale {
+//!     fn transform(&self, i: &[&Trace]) -> Result<Trace, StageError> {
+//!         Ok(i[0].derive(i[0].samples().iter().map(|x| x * self.0).collect()))
+//!     }
+//! }
+//!
+//! let pipeline = Pipeline::new([
+//!     Step::new("double", Scale(2.0)).input(INPUT),
+//!     Step::new("triple", Scale(3.0)).input(INPUT),
+//! ])?;
+//! let executor = ProcessExecutor::new(2)?;
+//! let run = pipeline.run_on(&executor, &Trace::new(vec![1.0, 2.0], 1e3)?)?;
+//! assert_eq!(run.get("double").unwrap().samples(), &[2.0, 4.0]);
+//! assert_eq!(run.output().samples(), &[3.0, 6.0]);
+//! # Ok::<(), tracekit_core::Error>(())
+//! ```
+//!
+//! # Safety of the fork
+//!
+//! A worker is forked from a process that may run other threads; it holds
+//! copies of every lock they held. The worker's own code takes none of them:
+//! it uses system calls and the allocator (fork-safe with glibc), prints
+//! nothing, and leaves with `_exit`. Panics in workers are caught and
+//! reported; the executor installs, once, a panic hook that stays silent in
+//! workers and defers to the previous hook elsewhere. Stages themselves
+//! should not print or take process-wide locks either (the same rule as for
+//! Python's `fork` start method).
+#![deny(missing_docs)]
+
+mod pool;
+mod segment;
+mod sys;
+mod wire;
+mod worker;
+
+use std::{
+    fmt,
+    sync::{Mutex, MutexGuard, PoisonError},
+    time::Duration,
+};
+
+use tracekit_core::{Error, Executor, Plan, Run, Trace};
+
+use crate::pool::Pool;
+
+/// The most workers one executor may have.
+pub const MAX_WORKERS: usize = 1024;
+
+/// Runs stages in pre-forked worker processes; traces go through shared memory.
+///
+/// Runs on one executor from several threads take turns. Dropping the
+/// executor kills and reaps every worker.
+///
+/// ```
+/// use std::time::Duration;
+/// use tracekit_exec_process::ProcessExecutor;
+///
+/// let executor = ProcessExecutor::new(4)?.with_timeout(Duration::from_secs(5));
+/// assert_eq!(executor.workers(), 4);
+/// assert_eq!(executor.timeout(), Some(Duration::from_secs(5)));
+/// assert!(ProcessExecutor::new(0).is_err());
+/// # Ok::<(), tracekit_core::Error>(())
+/// ```
+pub struct ProcessExecutor {
+    workers: usize,
+    timeout: Option<Duration>,
+    pool: Mutex<Pool>,
+}
+
+impl ProcessExecutor {
+    /// An executor with `workers` worker processes (forked on the first run).
+    ///
+    /// Fails unless `1 <= workers <= MAX_WORKERS`.
+    pub fn new(workers: usize) -> Result<ProcessExecutor, Error> {
+        if workers == 0 || workers > MAX_WORKERS {
+            return Err(Error::InvalidConfig(format!(
+                "the process executor needs between 1 and {MAX_WORKERS} workers, got {workers}"
+            )));
+        }
+        Ok(ProcessExecutor {
+            workers,
+            timeout: None,
+            pool: Mutex::new(Pool::new(workers)),
+        })
+    }
+
+    /// Sets the time limit of each stage: a stage still running at the limit
+    /// has its worker killed and gives [`Error::Timeout`]. A limit set on the
+    /// plan ([`Plan::stage_timeout`]) takes precedence.
+    pub fn with_timeout(mut self, limit: Duration) -> ProcessExecutor {
+        self.timeout = Some(limit);
+        self
+    }
+
+    /// The time limit set with [`ProcessExecutor::with_timeout`], if any.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// The number of worker processes.
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+
+    /// The process ids of the workers alive now (none before the first run).
+    ///
+    /// Waits for a run in progress on another thread to finish.
+    pub fn worker_pids(&self) -> Vec<i32> {
+        self.lock().pids()
+    }
+
+    /// Kills and reaps every worker now; the next run forks new ones.
+    pub fn shutdown(&self) {
+        self.lock().shutdown();
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Pool> {
+        // The pool is consistent between calls; a panic cannot leave it
+        // half-changed in a way that matters (workers are re-checked per run).
+        self.pool.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Executor for ProcessExecutor {
+    fn run(&self, plan: &Plan<'_>, input: &Trace) -> Result<Run, Error> {
+        let mut runs = self
+            .lock()
+            .execute(plan, std::slice::from_ref(input), self.timeout)
+            .map_err(|(_, e)| e)?;
+        runs.pop()
+            .ok_or_else(|| Error::Executor("the process executor lost its run".into()))
+    }
+
+    /// Runs the inputs in parallel too: stages of several runs share the workers.
+    fn run_batch(&self, plan: &Plan<'_>, inputs: &[Trace]) -> Result<Vec<Run>, Error> {
+        self.lock()
+            .execute(plan, inputs, self.timeout)
+            .map_err(|(index, e)| Error::Batch {
+                index,
+                source: Box::new(e),
+            })
+    }
+}
+
+impl Drop for ProcessExecutor {
+    fn drop(&mut self) {
+        self.pool
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .shutdown();
+    }
+}
+
+impl fmt::Debug for ProcessExecutor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("ProcessExecutor");
+        d.field("workers", &self.workers)
+            .field("timeout", &self.timeout);
+        if let Ok(pool) = self.pool.try_lock() {
+            d.field("live", &pool.pids());
+        }
+        d.finish()
+    }
+}

@@ -1,0 +1,492 @@
+//! The parent's side: the worker slots, and the loop that hands ready stages
+//! to free workers, collects their outputs, and turns deaths and time limits
+//! into errors.
+
+use std::{
+    collections::{HashMap, VecDeque},
+    os::fd::{AsFd, OwnedFd, RawFd},
+    time::{Duration, Instant},
+};
+
+use nix::{errno::Errno, sys::wait::WaitStatus};
+use tracekit_core::{Error, Plan, Run, Schedule, Source, StageRecord, Trace};
+
+use crate::{
+    segment::{self, Segment},
+    sys,
+    wire::{Reply, Request, Status},
+    worker::{Received, Worker},
+};
+
+/// How often the parent checks, while it waits, that busy workers still live
+/// (their end of the socket could be held open by another process's fork).
+const TICK: Duration = Duration::from_millis(100);
+
+/// How many times one stage may find its worker dead before it is sent.
+const MAX_SEND_TRIES: u32 = 3;
+
+/// The worker processes of one executor.
+#[derive(Debug)]
+pub(crate) struct Pool {
+    slots: Vec<Option<Worker>>,
+    /// The stage state the live workers were forked with.
+    state_id: Option<u64>,
+}
+
+/// A stage sent to a worker and not yet answered.
+#[derive(Debug, Clone, Copy)]
+struct Job {
+    /// Position of the run in the batch.
+    run: usize,
+    stage: usize,
+    sent: Instant,
+}
+
+/// One run of the batch in progress.
+struct Active<'p> {
+    index: usize,
+    input: Segment,
+    schedule: Schedule<'p>,
+    results: Vec<Option<Trace>>,
+    segments: Vec<Option<Segment>>,
+    records: Vec<StageRecord>,
+    start: Instant,
+}
+
+/// The first error of a batch, with the position of its run.
+type Failure = (usize, Error);
+
+impl Pool {
+    pub(crate) fn new(workers: usize) -> Pool {
+        Pool {
+            slots: (0..workers).map(|_| None).collect(),
+            state_id: None,
+        }
+    }
+
+    /// The live workers' process ids.
+    pub(crate) fn pids(&self) -> Vec<i32> {
+        self.slots
+            .iter()
+            .flatten()
+            .map(|w| w.pid().as_raw())
+            .collect()
+    }
+
+    /// Kills and reaps every worker.
+    pub(crate) fn shutdown(&mut self) {
+        let workers: Vec<Worker> = self.slots.iter_mut().filter_map(Option::take).collect();
+        for w in &workers {
+            let _ = nix::sys::signal::kill(w.pid(), nix::sys::signal::Signal::SIGKILL);
+        }
+        for w in &workers {
+            w.kill();
+        }
+        self.state_id = None;
+    }
+
+    /// Runs `plan` on every input; the runs in input order, or the first
+    /// failure with its input's position.
+    pub(crate) fn execute(
+        &mut self,
+        plan: &Plan<'_>,
+        inputs: &[Trace],
+        default_limit: Option<Duration>,
+    ) -> Result<Vec<Run>, Failure> {
+        if inputs.is_empty() {
+            return Ok(Vec::new());
+        }
+        if self.state_id != Some(plan.state_id()) {
+            // The stages changed since the workers were forked: re-fork.
+            self.shutdown();
+            self.state_id = Some(plan.state_id());
+        }
+        // Workers killed from outside while idle are replaced quietly.
+        for slot in &mut self.slots {
+            if slot.as_ref().is_some_and(|w| w.try_reap().is_some()) {
+                *slot = None;
+            }
+        }
+        let mut batch = Batch {
+            plan,
+            inputs,
+            limit: plan.stage_timeout().or(default_limit),
+            jobs: vec![None; self.slots.len()],
+            active: Vec::new(),
+            next_input: 0,
+            done: (0..inputs.len()).map(|_| None).collect(),
+            retry: VecDeque::new(),
+            failure: None,
+        };
+        batch.drive(&mut self.slots);
+        match batch.failure {
+            Some(failure) => Err(failure),
+            None => batch
+                .done
+                .into_iter()
+                .enumerate()
+                .map(|(i, run)| {
+                    run.ok_or_else(|| (i, Error::Executor("a run of the batch was lost".into())))
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The state of one batch: the loop lives here.
+struct Batch<'p, 'a> {
+    plan: &'p Plan<'a>,
+    inputs: &'p [Trace],
+    limit: Option<Duration>,
+    /// What each worker slot is running.
+    jobs: Vec<Option<Job>>,
+    active: Vec<Active<'p>>,
+    next_input: usize,
+    done: Vec<Option<Run>>,
+    /// Stages taken from a schedule whose worker was found dead before they
+    /// were sent, with the number of tries so far.
+    retry: VecDeque<(usize, usize, u32)>,
+    failure: Option<Failure>,
+}
+
+impl<'p, 'a> Batch<'p, 'a> {
+    fn fail(&mut self, run: usize, error: Error) {
+        if self.failure.is_none() {
+            self.failure = Some((run, error));
+        }
+    }
+
+    fn drive(&mut self, slots: &mut [Option<Worker>]) {
+        // Enough runs in flight to keep every worker busy on chains.
+        let max_active = slots.len() + 1;
+        loop {
+            if self.failure.is_none() {
+                self.activate(max_active);
+                self.dispatch(slots);
+            }
+            if self.jobs.iter().all(Option::is_none) {
+                if self.failure.is_none()
+                    && (!self.active.is_empty() || self.next_input < self.inputs.len())
+                {
+                    self.fail(
+                        self.active.first().map_or(self.next_input, |a| a.index),
+                        Error::Executor(
+                            "the process executor stalled with stages left to run".into(),
+                        ),
+                    );
+                }
+                return;
+            }
+            self.wait(slots);
+        }
+    }
+
+    /// Starts runs until `max_active` are in progress.
+    fn activate(&mut self, max_active: usize) {
+        while self.active.len() < max_active && self.next_input < self.inputs.len() {
+            let index = self.next_input;
+            self.next_input += 1;
+            let input = match segment::write_trace(&self.inputs[index]) {
+                Ok(seg) => seg,
+                Err(e) => return self.fail(index, Error::Executor(format!("input trace: {e}"))),
+            };
+            let n = self.plan.len();
+            self.active.push(Active {
+                index,
+                input,
+                schedule: self.plan.schedule(),
+                results: vec![None; n],
+                segments: (0..n).map(|_| None).collect(),
+                records: vec![StageRecord::default(); n],
+                start: Instant::now(),
+            });
+        }
+    }
+
+    /// The next stage to send: a retried one, else the oldest run's first ready stage.
+    fn next_task(&mut self) -> Option<(usize, usize, u32)> {
+        if let Some(task) = self.retry.pop_front() {
+            return Some(task);
+        }
+        self.active
+            .iter_mut()
+            .find_map(|a| a.schedule.next_ready().map(|s| (a.index, s, 0)))
+    }
+
+    /// Every descriptor this executor holds: a new worker must close them.
+    fn held_fds(&self, slots: &[Option<Worker>]) -> Vec<RawFd> {
+        let sockets = slots.iter().flatten().map(|w| sys::raw(w.sock()));
+        let segments = self.active.iter().flat_map(|a| {
+            std::iter::once(sys::raw(&a.input.fd))
+                .chain(a.segments.iter().flatten().map(|s| sys::raw(&s.fd)))
+        });
+        sockets.chain(segments).collect()
+    }
+
+    /// Sends ready stages to free workers, forking workers where slots are empty.
+    fn dispatch(&mut self, slots: &mut [Option<Worker>]) {
+        for slot in 0..slots.len() {
+            if self.jobs[slot].is_some() {
+                continue;
+            }
+            let Some((run, stage, tries)) = self.next_task() else {
+                return;
+            };
+            if slots[slot].is_none() {
+                let inherited = self.held_fds(slots);
+                match Worker::spawn(self.plan, &inherited) {
+                    Ok(w) => slots[slot] = Some(w),
+                    Err(e) => return self.fail(run, e),
+                }
+            }
+            let Some(worker) = slots[slot].as_ref() else {
+                continue;
+            };
+            match self.send(worker, run, stage) {
+                Ok(()) => {
+                    self.jobs[slot] = Some(Job {
+                        run,
+                        stage,
+                        sent: Instant::now(),
+                    });
+                }
+                Err(Errno::EPIPE | Errno::ECONNRESET | Errno::ENOTCONN)
+                    if tries + 1 < MAX_SEND_TRIES =>
+                {
+                    // The worker died while idle: replace it and try again.
+                    worker.kill();
+                    slots[slot] = None;
+                    self.retry.push_front((run, stage, tries + 1));
+                }
+                Err(e) => {
+                    let step = self.plan.name(stage);
+                    return self.fail(
+                        run,
+                        Error::Executor(format!("cannot send stage '{step}' to its worker: {e}")),
+                    );
+                }
+            }
+        }
+    }
+
+    fn send(&self, worker: &Worker, run: usize, stage: usize) -> Result<(), Errno> {
+        let active = self
+            .active
+            .iter()
+            .find(|a| a.index == run)
+            .ok_or(Errno::ESRCH)?;
+        let mut positions: HashMap<Source, u32> = HashMap::new();
+        let mut fds: Vec<&OwnedFd> = Vec::new();
+        let mut layouts = Vec::new();
+        let mut inputs = Vec::new();
+        for &source in self.plan.inputs(stage) {
+            let seg = match source {
+                Source::Input => Some(&active.input),
+                Source::Stage(d) => active.segments.get(d).and_then(Option::as_ref),
+            }
+            .ok_or(Errno::ENOENT)?;
+            let pos = *positions.entry(source).or_insert_with(|| {
+                fds.push(&seg.fd);
+                layouts.push(seg.layout);
+                (fds.len() - 1) as u32
+            });
+            inputs.push(pos);
+        }
+        let request = Request {
+            stage: stage as u32,
+            segments: layouts,
+            inputs,
+        };
+        worker.send(&request, &fds)
+    }
+
+    /// Waits for replies, deaths and time limits of busy workers, and handles them.
+    fn wait(&mut self, slots: &mut [Option<Worker>]) {
+        let busy: Vec<usize> = (0..slots.len())
+            .filter(|&s| self.jobs[s].is_some() && slots[s].is_some())
+            .collect();
+        let now = Instant::now();
+        let next_deadline = self.limit.and_then(|limit| {
+            busy.iter()
+                .filter_map(|&s| self.jobs[s].map(|j| j.sent + limit))
+                .min()
+        });
+        let timeout = next_deadline.map_or(TICK, |d| d.saturating_duration_since(now).min(TICK));
+        let readable = {
+            let fds: Vec<_> = busy
+                .iter()
+                .filter_map(|&s| slots[s].as_ref().map(|w| w.sock().as_fd()))
+                .collect();
+            sys::poll_readable(&fds, timeout)
+        };
+        let readable = match readable {
+            Ok(r) => r,
+            Err(e) => {
+                let run = busy
+                    .first()
+                    .and_then(|&s| self.jobs[s])
+                    .map_or(0, |j| j.run);
+                self.fail(
+                    run,
+                    Error::Executor(format!("cannot wait for the workers: {e}")),
+                );
+                // Nothing can be waited for: end the stages in flight.
+                for &s in &busy {
+                    if let Some(w) = slots[s].take() {
+                        w.kill();
+                    }
+                    self.jobs[s] = None;
+                }
+                return;
+            }
+        };
+        let any_readable = readable.iter().any(|&r| r);
+        for (&slot, ready) in busy.iter().zip(readable) {
+            if ready {
+                self.receive(slots, slot);
+            }
+        }
+        let now = Instant::now();
+        for &slot in &busy {
+            let Some(job) = self.jobs[slot] else { continue };
+            let Some(worker) = slots[slot].as_ref() else {
+                continue;
+            };
+            let pid = worker.pid().as_raw();
+            if let Some(limit) = self.limit.filter(|&l| now >= job.sent + l) {
+                worker.kill();
+                slots[slot] = None;
+                self.jobs[slot] = None;
+                let step = self.plan.name(job.stage).to_owned();
+                self.fail(job.run, Error::Timeout { step, limit });
+            } else if !any_readable {
+                if let Some(status) = worker.try_reap() {
+                    slots[slot] = None;
+                    self.jobs[slot] = None;
+                    self.fail(job.run, self.death(job.stage, pid, status));
+                }
+            }
+        }
+    }
+
+    /// Handles the reply (or death) of the worker in `slot`.
+    fn receive(&mut self, slots: &mut [Option<Worker>], slot: usize) {
+        let (Some(job), Some(worker)) = (self.jobs[slot], slots[slot].as_ref()) else {
+            return;
+        };
+        let pid = worker.pid().as_raw();
+        match worker.receive() {
+            Received::Gone(status) => {
+                slots[slot] = None;
+                self.jobs[slot] = None;
+                self.fail(job.run, self.death(job.stage, pid, status));
+            }
+            Received::Reply(reply, fd) => {
+                self.jobs[slot] = None;
+                if self.failure.is_some() {
+                    return; // the batch failed: results are not wanted
+                }
+                if let Err(e) = self.complete(job, slot, pid, reply, fd) {
+                    self.fail(job.run, e);
+                }
+            }
+        }
+    }
+
+    /// The error for a worker that died running `stage`.
+    fn death(&self, stage: usize, pid: i32, status: WaitStatus) -> Error {
+        let step = self.plan.name(stage).to_owned();
+        match status {
+            WaitStatus::Signaled(_, signal, _) => Error::WorkerCrashed {
+                step,
+                pid,
+                signal: signal as i32,
+            },
+            WaitStatus::Exited(_, code) => Error::Executor(format!(
+                "Worker running stage '{step}' (pid {pid}) exited with status {code}"
+            )),
+            _ => Error::Executor(format!(
+                "Worker running stage '{step}' (pid {pid}) vanished"
+            )),
+        }
+    }
+
+    /// Records a worker's answer for `job`.
+    fn complete(
+        &mut self,
+        job: Job,
+        slot: usize,
+        pid: i32,
+        reply: Reply,
+        fd: Option<OwnedFd>,
+    ) -> Result<(), Error> {
+        let plan = self.plan;
+        let step = plan.name(job.stage).to_owned();
+        let duration = Duration::from_nanos(reply.nanos);
+        let text = || segment::read_text(fd.as_ref().map(AsFd::as_fd), reply.layout.meta_len);
+        match reply.status {
+            Status::Ok => {}
+            Status::StageError => {
+                let message = text().map_err(Error::Executor)?;
+                return Err(Error::Stage {
+                    step,
+                    source: message.into(),
+                });
+            }
+            Status::Panicked => {
+                let message = text().map_err(Error::Executor)?;
+                return Err(Error::StagePanicked { step, message });
+            }
+            Status::Failed => {
+                let message = text().map_err(Error::Executor)?;
+                return Err(Error::Executor(format!(
+                    "Worker running stage '{step}' (pid {pid}) failed: {message}"
+                )));
+            }
+        }
+        if let Some(limit) = self.limit.filter(|&l| duration > l) {
+            return Err(Error::Timeout { step, limit });
+        }
+        let fd = fd.ok_or_else(|| {
+            Error::Executor(format!("the worker sent no output for stage '{step}'"))
+        })?;
+        let Some(pos) = self.active.iter().position(|a| a.index == job.run) else {
+            return Err(Error::Executor(
+                "a reply came for a run that is not in progress".into(),
+            ));
+        };
+        let active = &mut self.active[pos];
+        if plan.keeps(job.stage) {
+            let trace = segment::map_trace(fd.as_fd(), reply.layout, false)
+                .map_err(|e| Error::Executor(format!("output of stage '{step}': {e}")))?;
+            active.results[job.stage] = Some(trace);
+        }
+        if !plan.readers(job.stage).is_empty() {
+            active.segments[job.stage] = Some(Segment {
+                fd,
+                layout: reply.layout,
+            });
+        }
+        active.records[job.stage] = StageRecord {
+            start: job.sent.saturating_duration_since(active.start),
+            duration,
+            worker: slot + 1,
+        };
+        let Active {
+            schedule,
+            results,
+            segments,
+            ..
+        } = active;
+        schedule.complete(job.stage, |done| {
+            results[done] = None;
+            segments[done] = None;
+        });
+        if active.schedule.is_done() {
+            let active = self.active.remove(pos);
+            let run = plan.finish(active.results, active.records)?;
+            self.done[active.index] = Some(run);
+        }
+        Ok(())
+    }
+}

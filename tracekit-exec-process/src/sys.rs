@@ -1,0 +1,316 @@
+//! Every raw system call of the crate: fork, memfd segments, memory mappings,
+//! Unix sockets with descriptor passing, poll, signals and reaping.
+//!
+//! Everything above this module is safe Rust. The functions here are safe to
+//! call; each `unsafe` block says why its requirements hold.
+
+use std::{
+    ffi::c_void,
+    io::{IoSlice, IoSliceMut},
+    num::NonZeroUsize,
+    os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd},
+    panic::{AssertUnwindSafe, catch_unwind},
+    ptr::NonNull,
+    slice,
+    time::Duration,
+};
+
+use nix::{
+    errno::Errno,
+    fcntl::{FcntlArg, SealFlag, fcntl},
+    poll::{PollFd, PollFlags, PollTimeout, poll},
+    sys::{
+        memfd::{MFdFlags, memfd_create},
+        mman::{MapFlags, ProtFlags, mmap, munmap},
+        signal::{Signal, kill},
+        socket::{
+            AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType,
+            UnixAddr, recvmsg, sendmsg, socketpair,
+        },
+        stat::fstat,
+        wait::{WaitPidFlag, WaitStatus, waitpid},
+    },
+    unistd::{ForkResult, Pid, fork},
+};
+
+/// The most descriptors one message carries (the kernel allows 253).
+pub(crate) const MAX_FDS: usize = 250;
+
+/// The seals every segment carries once written: its size and contents are
+/// fixed for as long as anyone holds it.
+fn segment_seals() -> SealFlag {
+    SealFlag::F_SEAL_SHRINK | SealFlag::F_SEAL_GROW | SealFlag::F_SEAL_WRITE | SealFlag::F_SEAL_SEAL
+}
+
+// ---------------------------------------------------------------- processes
+
+/// Forks a child that runs `child` and leaves with `_exit` and its return
+/// value (101 if it panicked); the parent gets the child's pid.
+///
+/// The child of a multi-threaded process holds copies of every lock other
+/// threads held at the fork; `child` must not take locks that other threads
+/// may hold (stdio, the environment).
+pub(crate) fn fork_child(child: impl FnOnce() -> i32) -> nix::Result<Pid> {
+    // SAFETY:
+    // - fork is unsafe because the child of a multi-threaded process has only
+    //   the calling thread, and locks held by other threads stay held in it.
+    // - The child runs `child` only, whose contract (above, and the worker
+    //   loop's design) is to take no lock another thread may hold: it uses
+    //   system calls, the allocator (made fork-safe by glibc's atfork
+    //   handlers) and the pipeline's stages.
+    // - The child never returns from this function: it leaves with `_exit`, so
+    //   no destructor of the parent's state runs twice and no stdio buffer is
+    //   flushed twice.
+    match unsafe { fork() }? {
+        ForkResult::Parent { child } => Ok(child),
+        ForkResult::Child => {
+            let code = catch_unwind(AssertUnwindSafe(child)).unwrap_or(101);
+            // SAFETY:
+            // - `_exit` has no preconditions; it ends the process at once,
+            //   without atexit handlers or stdio flushing (the parent's).
+            unsafe { libc::_exit(code) }
+        }
+    }
+}
+
+/// Sends SIGKILL to `pid` and reaps it; gives how it ended.
+pub(crate) fn kill_and_reap(pid: Pid) -> nix::Result<WaitStatus> {
+    // ESRCH cannot happen for an unreaped child; a zombie ignores the signal.
+    let _ = kill(pid, Signal::SIGKILL);
+    loop {
+        match waitpid(pid, None) {
+            Err(Errno::EINTR) => continue,
+            other => return other,
+        }
+    }
+}
+
+/// Reaps `pid` if it has ended; `None` while it runs.
+pub(crate) fn try_reap(pid: Pid) -> nix::Result<Option<WaitStatus>> {
+    loop {
+        match waitpid(pid, Some(WaitPidFlag::WNOHANG)) {
+            Err(Errno::EINTR) => continue,
+            Ok(WaitStatus::StillAlive) => return Ok(None),
+            Ok(status) => return Ok(Some(status)),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Closes descriptors that this process inherited but does not own
+/// (in a freshly forked child: the parent's ends of other workers' sockets).
+pub(crate) fn close_inherited(fds: &[RawFd]) {
+    for &fd in fds {
+        // SAFETY:
+        // - Called in a forked child on descriptors that the parent's state
+        //   owns; the child never touches that state again, so no `OwnedFd`
+        //   of this process closes them a second time.
+        unsafe {
+            libc::close(fd);
+        }
+    }
+}
+
+// ---------------------------------------------------------------- sockets
+
+/// A connected pair of Unix sequential-packet sockets, close-on-exec.
+pub(crate) fn socket_pair() -> nix::Result<(OwnedFd, OwnedFd)> {
+    socketpair(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+}
+
+/// Sends one message with `fds` attached. Never raises SIGPIPE: a closed peer
+/// gives `EPIPE`.
+pub(crate) fn send(sock: BorrowedFd<'_>, bytes: &[u8], fds: &[RawFd]) -> nix::Result<()> {
+    let iov = [IoSlice::new(bytes)];
+    let rights = [ControlMessage::ScmRights(fds)];
+    let cmsgs: &[ControlMessage<'_>] = if fds.is_empty() { &[] } else { &rights };
+    loop {
+        match sendmsg::<UnixAddr>(sock.as_raw_fd(), &iov, cmsgs, MsgFlags::MSG_NOSIGNAL, None) {
+            Err(Errno::EINTR) => continue,
+            Ok(n) if n == bytes.len() => return Ok(()),
+            Ok(_) => return Err(Errno::EMSGSIZE),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Receives one message into `buf`; gives its length (0 at end of stream)
+/// and the descriptors that came with it, close-on-exec.
+pub(crate) fn recv(sock: BorrowedFd<'_>, buf: &mut [u8]) -> nix::Result<(usize, Vec<OwnedFd>)> {
+    let mut space = nix::cmsg_space!([RawFd; MAX_FDS]);
+    loop {
+        let mut iov = [IoSliceMut::new(buf)];
+        let msg = match recvmsg::<UnixAddr>(
+            sock.as_raw_fd(),
+            &mut iov,
+            Some(&mut space),
+            MsgFlags::MSG_CMSG_CLOEXEC,
+        ) {
+            Err(Errno::EINTR) => continue,
+            other => other?,
+        };
+        let mut fds = Vec::new();
+        for cmsg in msg.cmsgs()? {
+            if let ControlMessageOwned::ScmRights(raw) = cmsg {
+                for fd in raw {
+                    // SAFETY:
+                    // - The kernel installed `fd` in this process for this
+                    //   message; nothing else refers to it, so this is its
+                    //   one owner.
+                    fds.push(unsafe { OwnedFd::from_raw_fd(fd) });
+                }
+            }
+        }
+        if msg
+            .flags
+            .intersects(MsgFlags::MSG_TRUNC | MsgFlags::MSG_CTRUNC)
+        {
+            return Err(Errno::EMSGSIZE);
+        }
+        return Ok((msg.bytes, fds));
+    }
+}
+
+/// Waits until one of `fds` is readable, hung up or in error, or `timeout`
+/// passes; gives one flag per descriptor.
+pub(crate) fn poll_readable(fds: &[BorrowedFd<'_>], timeout: Duration) -> nix::Result<Vec<bool>> {
+    let mut pfds: Vec<PollFd<'_>> = fds
+        .iter()
+        .map(|fd| PollFd::new(*fd, PollFlags::POLLIN))
+        .collect();
+    // Round up so that a deadline is not missed by a truncated millisecond.
+    let ms = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
+    let timeout = PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX);
+    match poll(&mut pfds, timeout) {
+        Ok(_) | Err(Errno::EINTR) => {}
+        Err(e) => return Err(e),
+    }
+    Ok(pfds
+        .iter()
+        .map(|p| {
+            p.revents().is_some_and(|r| {
+                r.intersects(
+                    PollFlags::POLLIN
+                        | PollFlags::POLLHUP
+                        | PollFlags::POLLERR
+                        | PollFlags::POLLNVAL,
+                )
+            })
+        })
+        .collect())
+}
+
+// ---------------------------------------------------------------- segments
+
+/// Creates an anonymous shared-memory segment holding `parts` one after the
+/// other, sealed against any change; gives its descriptor.
+pub(crate) fn create_segment(parts: &[&[u8]]) -> nix::Result<OwnedFd> {
+    let fd = memfd_create(
+        c"tracekit-segment",
+        MFdFlags::MFD_CLOEXEC | MFdFlags::MFD_ALLOW_SEALING,
+    )?;
+    for part in parts {
+        let mut rest = *part;
+        while !rest.is_empty() {
+            match nix::unistd::write(&fd, rest) {
+                Err(Errno::EINTR) => continue,
+                Ok(0) => return Err(Errno::ENOSPC),
+                Ok(n) => rest = &rest[n..],
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    fcntl(&fd, FcntlArg::F_ADD_SEALS(segment_seals()))?;
+    Ok(fd)
+}
+
+/// A read-only mapping of a sealed segment; unmapped on drop.
+#[derive(Debug)]
+pub(crate) struct Mapping {
+    ptr: NonNull<c_void>,
+    len: usize,
+}
+
+// SAFETY:
+// - The mapping is read-only and its segment is sealed against writes and
+//   shrinking, so its bytes never change and stay valid until `Drop`; sharing
+//   or moving the pointer across threads cannot create a data race.
+unsafe impl Send for Mapping {}
+// SAFETY: as for `Send`: the memory is immutable for the mapping's lifetime.
+unsafe impl Sync for Mapping {}
+
+impl Mapping {
+    /// Maps the first `len` bytes of segment `fd` read-only. Fails unless the
+    /// segment is sealed against writes and shrinking and holds `len` bytes.
+    /// `populate` faults every page in at once (for data about to be read).
+    pub(crate) fn open(fd: BorrowedFd<'_>, len: usize, populate: bool) -> nix::Result<Mapping> {
+        let length = NonZeroUsize::new(len).ok_or(Errno::EINVAL)?;
+        let seals = SealFlag::from_bits_truncate(fcntl(fd, FcntlArg::F_GET_SEALS)?);
+        if !seals.contains(SealFlag::F_SEAL_SHRINK | SealFlag::F_SEAL_WRITE) {
+            return Err(Errno::EPERM);
+        }
+        let size = u64::try_from(fstat(fd)?.st_size).map_err(|_| Errno::EINVAL)?;
+        if size < len as u64 {
+            return Err(Errno::EINVAL);
+        }
+        let mut flags = MapFlags::MAP_SHARED;
+        if populate {
+            flags |= MapFlags::MAP_POPULATE;
+        }
+        // SAFETY:
+        // - A new mapping at an address the kernel chooses overlaps no Rust
+        //   object.
+        // - `len` bytes exist in the file (checked above) and the file cannot
+        //   shrink (sealed), so every mapped byte stays backed: no SIGBUS.
+        let ptr = unsafe { mmap(None, length, ProtFlags::PROT_READ, flags, fd, 0) }?;
+        Ok(Mapping { ptr, len })
+    }
+
+    /// The mapped bytes.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        // SAFETY:
+        // - `ptr` points to `len` readable bytes, mapped until `self` drops.
+        // - The segment is sealed against writes: nobody mutates them.
+        unsafe { slice::from_raw_parts(self.ptr.as_ptr().cast::<u8>(), self.len) }
+    }
+
+    /// The first `n` f64 values of the mapping, if it holds that many.
+    pub(crate) fn f64s(&self, n: usize) -> Option<&[f64]> {
+        let bytes = n.checked_mul(size_of::<f64>())?;
+        if bytes > self.len || !self.ptr.as_ptr().cast::<f64>().is_aligned() {
+            return None;
+        }
+        // SAFETY:
+        // - The pointer is aligned for f64 (checked; mappings are page aligned).
+        // - `n * 8 <= len` bytes are mapped and immutable until `self` drops.
+        // - Every bit pattern is a valid f64.
+        Some(unsafe { slice::from_raw_parts(self.ptr.as_ptr().cast::<f64>(), n) })
+    }
+}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY:
+        // - `ptr`/`len` are exactly what mmap returned, unmapped only here.
+        // - Every slice handed out borrows `self`, so none outlives this call.
+        let _ = unsafe { munmap(self.ptr, self.len) };
+    }
+}
+
+/// The bytes of `samples`, without a copy.
+pub(crate) fn f64_bytes(samples: &[f64]) -> &[u8] {
+    // SAFETY:
+    // - u8 has alignment 1 and f64 has no padding: the `len * 8` bytes behind
+    //   the slice are initialised and readable for the slice's lifetime.
+    unsafe { slice::from_raw_parts(samples.as_ptr().cast::<u8>(), size_of_val(samples)) }
+}
+
+/// The raw number of a descriptor, for lists of inherited ones.
+pub(crate) fn raw(fd: &impl AsFd) -> RawFd {
+    fd.as_fd().as_raw_fd()
+}

@@ -1,0 +1,232 @@
+//! One worker process: the loop it runs after the fork, and the parent's
+//! handle on it.
+
+use std::{
+    os::fd::{AsFd, OwnedFd, RawFd},
+    panic,
+    sync::{
+        Once,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use nix::{errno::Errno, sys::wait::WaitStatus, unistd::Pid};
+use tracekit_core::{Error, Plan, Trace};
+
+use crate::{
+    segment::{self, Segment},
+    sys,
+    wire::{MAX_MESSAGE, Reply, Request, SegmentLayout, Status},
+};
+
+/// Set in a worker right after the fork: panics there stay silent.
+static IN_WORKER: AtomicBool = AtomicBool::new(false);
+
+/// Installs, once and before the first fork, a panic hook that is silent in
+/// workers and defers to the previous hook everywhere else.
+///
+/// The default hook writes to stderr under a lock that another parent thread
+/// may hold at the moment of a fork; in a worker that would deadlock. Stage
+/// panics are caught and reported to the parent, which is all that is needed.
+pub(crate) fn install_quiet_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !IN_WORKER.load(Ordering::Relaxed) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// The parent's handle on a worker process.
+#[derive(Debug)]
+pub(crate) struct Worker {
+    pid: Pid,
+    sock: OwnedFd,
+}
+
+/// How a wait for a worker's reply ended.
+#[derive(Debug)]
+pub(crate) enum Received {
+    /// A reply, with its segment if it has one.
+    Reply(Reply, Option<OwnedFd>),
+    /// The worker is gone; it was reaped with this status.
+    Gone(WaitStatus),
+}
+
+impl Worker {
+    /// Forks a worker that serves stages of `plan`. `inherited` are the
+    /// parent's descriptors that the child must close (other workers' sockets).
+    pub(crate) fn spawn(plan: &Plan<'_>, inherited: &[RawFd]) -> Result<Worker, Error> {
+        install_quiet_panic_hook();
+        let (parent_end, child_end) = sys::socket_pair()
+            .map_err(|e| Error::Executor(format!("cannot create a worker socket: {e}")))?;
+        let closing: Vec<RawFd> = inherited
+            .iter()
+            .copied()
+            .chain([sys::raw(&parent_end)])
+            .collect();
+        let pid = sys::fork_child(|| {
+            IN_WORKER.store(true, Ordering::Relaxed);
+            sys::close_inherited(&closing);
+            serve(plan, &child_end)
+        })
+        .map_err(|e| Error::Executor(format!("cannot fork a worker process: {e}")))?;
+        drop(child_end);
+        Ok(Worker {
+            pid,
+            sock: parent_end,
+        })
+    }
+
+    /// The worker's process id.
+    pub(crate) fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    /// The parent's end of the worker's socket.
+    pub(crate) fn sock(&self) -> &OwnedFd {
+        &self.sock
+    }
+
+    /// Asks the worker to run `request` on `segments` (in request order).
+    pub(crate) fn send(&self, request: &Request, segments: &[&OwnedFd]) -> Result<(), Errno> {
+        let bytes = request.encode();
+        if bytes.len() > MAX_MESSAGE || segments.len() > sys::MAX_FDS {
+            return Err(Errno::EMSGSIZE);
+        }
+        let fds: Vec<RawFd> = segments.iter().map(|fd| sys::raw(*fd)).collect();
+        sys::send(self.sock.as_fd(), &bytes, &fds)
+    }
+
+    /// Reads the worker's reply; call when its socket is readable. At end of
+    /// stream the worker is reaped (killed first if it does not end soon).
+    pub(crate) fn receive(&self) -> Received {
+        let mut buf = [0u8; 64];
+        match sys::recv(self.sock.as_fd(), &mut buf) {
+            Ok((n, mut fds)) if n > 0 => match Reply::decode(&buf[..n]) {
+                Some(reply) if fds.len() <= 1 => Received::Reply(reply, fds.pop()),
+                _ => Received::Gone(self.kill()),
+            },
+            // End of stream, or a broken connection: the worker is ending.
+            _ => Received::Gone(self.reap_ending()),
+        }
+    }
+
+    /// Reaps the worker if it has ended; `None` while it runs.
+    pub(crate) fn try_reap(&self) -> Option<WaitStatus> {
+        match sys::try_reap(self.pid) {
+            Ok(status) => status,
+            // Not our child any more (SIGCHLD ignored by the host): gone.
+            Err(_) => Some(WaitStatus::StillAlive),
+        }
+    }
+
+    /// Waits a little for an ending worker to exit, then kills it.
+    fn reap_ending(&self) -> WaitStatus {
+        // Descriptors close before the process becomes a zombie: give the
+        // kernel a moment to finish before falling back to SIGKILL.
+        let start = Instant::now();
+        let mut pause = Duration::from_micros(50);
+        while start.elapsed() < Duration::from_secs(2) {
+            if let Some(status) = self.try_reap() {
+                return status;
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(20));
+        }
+        self.kill()
+    }
+
+    /// Kills and reaps the worker; gives how it ended.
+    pub(crate) fn kill(&self) -> WaitStatus {
+        sys::kill_and_reap(self.pid).unwrap_or(WaitStatus::StillAlive)
+    }
+}
+
+/// The worker's loop: receive a request, run the stage, send the outcome;
+/// until the parent closes the socket. Gives the exit status.
+fn serve(plan: &Plan<'_>, sock: &OwnedFd) -> i32 {
+    let mut buf = vec![0u8; MAX_MESSAGE];
+    loop {
+        let (n, fds) = match sys::recv(sock.as_fd(), &mut buf) {
+            Ok((0, _)) => return 0,
+            Ok(message) => message,
+            Err(_) => return 2,
+        };
+        let (reply, segment) = run_request(plan, &buf[..n], fds);
+        let fds: Vec<RawFd> = segment.iter().map(sys::raw).collect();
+        if sys::send(sock.as_fd(), &reply.encode(), &fds).is_err() {
+            return 3;
+        }
+    }
+}
+
+fn failure(status: Status, text: &str, nanos: u64) -> (Reply, Option<OwnedFd>) {
+    // Without a segment the parent still learns that something failed.
+    let fd = segment::write_text(text).unwrap_or(None);
+    let len = if fd.is_some() { text.len() as u64 } else { 0 };
+    let reply = Reply {
+        status,
+        layout: SegmentLayout {
+            samples: 0,
+            meta_len: len,
+        },
+        nanos,
+    };
+    (reply, fd)
+}
+
+/// Runs one request in the worker.
+fn run_request(plan: &Plan<'_>, bytes: &[u8], fds: Vec<OwnedFd>) -> (Reply, Option<OwnedFd>) {
+    let Some(request) = Request::decode(bytes).filter(|r| r.segments.len() == fds.len()) else {
+        return failure(Status::Failed, "the worker received a malformed request", 0);
+    };
+    let stage = request.stage as usize;
+    if stage >= plan.len() {
+        return failure(
+            Status::Failed,
+            &format!("the worker has no stage {stage}"),
+            0,
+        );
+    }
+    let traces: Result<Vec<Trace>, String> = fds
+        .iter()
+        .zip(&request.segments)
+        .map(|(fd, layout)| segment::map_trace(fd.as_fd(), *layout, true))
+        .collect();
+    drop(fds);
+    let traces = match traces {
+        Ok(traces) => traces,
+        Err(e) => return failure(Status::Failed, &e, 0),
+    };
+    let inputs: Vec<&Trace> = request
+        .inputs
+        .iter()
+        .map(|&i| &traces[i as usize])
+        .collect();
+    let start = Instant::now();
+    let result = plan.call_stage(stage, &inputs);
+    let nanos = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    drop(inputs);
+    drop(traces);
+    match result {
+        Ok(out) => match segment::write_trace(&out) {
+            Ok(Segment { fd, layout }) => (
+                Reply {
+                    status: Status::Ok,
+                    layout,
+                    nanos,
+                },
+                Some(fd),
+            ),
+            Err(e) => failure(Status::Failed, &e, nanos),
+        },
+        Err(Error::Stage { source, .. }) => failure(Status::StageError, &source.to_string(), nanos),
+        Err(Error::StagePanicked { message, .. }) => failure(Status::Panicked, &message, nanos),
+        Err(other) => failure(Status::Failed, &other.to_string(), nanos),
+    }
+}

@@ -1,0 +1,266 @@
+//! Stages and helpers shared by the integration tests.
+
+#![allow(dead_code, reason = "each test binary uses a different part")]
+
+use std::{
+    fs,
+    time::{Duration, Instant},
+};
+
+use tracekit_core::{
+    Domain, INPUT, ParamValue, Params, Pipeline, SequentialExecutor, StageError, Step, Trace,
+    TraceMeta, Transformer, unknown_param,
+};
+use tracekit_exec_process::ProcessExecutor;
+
+/// `x * factor`; parameter `factor`.
+#[derive(Clone)]
+pub(crate) struct Scale(pub(crate) f64);
+
+impl Transformer for Scale {
+    fn transform(&self, i: &[&Trace]) -> Result<Trace, StageError> {
+        Ok(i[0].derive(i[0].samples().iter().map(|x| x * self.0).collect()))
+    }
+    fn kind(&self) -> &str {
+        "scale"
+    }
+    fn get_params(&self) -> Params {
+        Params::from([("factor".to_string(), ParamValue::Float(self.0))])
+    }
+    fn set_param(&mut self, name: &str, value: ParamValue) -> Result<(), StageError> {
+        match (name, value.as_f64()) {
+            ("factor", Some(f)) => {
+                self.0 = f;
+                Ok(())
+            }
+            _ => Err(unknown_param(name, &self.get_params())),
+        }
+    }
+}
+
+/// Element-wise sum of every input, plus a `sum` measurement.
+#[derive(Clone)]
+pub(crate) struct Sum;
+
+impl Transformer for Sum {
+    fn transform(&self, i: &[&Trace]) -> Result<Trace, StageError> {
+        let mut acc = vec![0.0; i[0].len()];
+        for t in i {
+            if t.len() != acc.len() {
+                return Err(format!("lengths differ: {} and {}", t.len(), acc.len()).into());
+            }
+            acc.iter_mut().zip(t.samples()).for_each(|(a, x)| *a += x);
+        }
+        let total: f64 = acc.iter().sum();
+        Ok(i[0].derive(acc).with_measurement("sum", total))
+    }
+}
+
+/// `x - mean`, where `fit` learns the mean (0 until fitted).
+#[derive(Clone, Default)]
+pub(crate) struct Center {
+    pub(crate) mean: f64,
+}
+
+impl Transformer for Center {
+    fn transform(&self, i: &[&Trace]) -> Result<Trace, StageError> {
+        Ok(i[0].derive(i[0].samples().iter().map(|x| x - self.mean).collect()))
+    }
+    fn fit(&mut self, i: &[&Trace]) -> Result<(), StageError> {
+        let s = i[0].samples();
+        self.mean = s.iter().sum::<f64>() / s.len().max(1) as f64;
+        Ok(())
+    }
+}
+
+/// Rewrites every field of the metadata, with awkward values.
+#[derive(Clone)]
+pub(crate) struct Respell;
+
+impl Transformer for Respell {
+    fn transform(&self, i: &[&Trace]) -> Result<Trace, StageError> {
+        let mut meta = TraceMeta::new(i[0].sample_rate() / 3.0);
+        meta.start = -0.0;
+        meta.domain = Domain::Frequency;
+        meta.channel = "CH1 → ☃".into();
+        meta.units = "dBµV".into();
+        meta.measurements
+            .insert("nan".into(), f64::from_bits(0x7ff8_0000_dead_beef));
+        meta.measurements.insert("tiny".into(), 5e-324);
+        meta.measurements.insert("inf".into(), f64::NEG_INFINITY);
+        let samples = i[0]
+            .samples()
+            .iter()
+            .map(|x| x.sin())
+            .chain([f64::NAN])
+            .collect();
+        Ok(i[0].derive_with_meta(samples, meta)?)
+    }
+}
+
+/// Passes its first input through unchanged (the same shared samples).
+#[derive(Clone)]
+pub(crate) struct Identity;
+
+impl Transformer for Identity {
+    fn transform(&self, i: &[&Trace]) -> Result<Trace, StageError> {
+        Ok(i[0].clone())
+    }
+}
+
+/// Burns CPU for about `ms` milliseconds, then scales by 1.5.
+#[derive(Clone)]
+pub(crate) struct Burn(pub(crate) u64);
+
+impl Transformer for Burn {
+    fn transform(&self, i: &[&Trace]) -> Result<Trace, StageError> {
+        let end = Instant::now() + Duration::from_millis(self.0);
+        let mut x = 1.0f64;
+        while Instant::now() < end {
+            for _ in 0..1000 {
+                x = (x * 1.000_001).sin() + 1.0;
+            }
+        }
+        std::hint::black_box(x);
+        Ok(i[0].derive(i[0].samples().iter().map(|v| v * 1.5).collect()))
+    }
+}
+
+/// The ways a stage can go wrong.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Fault {
+    Segfault,
+    Abort,
+    Sleep(Duration),
+    /// Sleeps, after creating a file named after its process id (see `sleeping_worker`).
+    SleepReporting(Duration),
+    Error,
+    Panic,
+}
+
+/// A stage that goes wrong in the given way.
+#[derive(Clone)]
+pub(crate) struct Faulty(pub(crate) Fault);
+
+impl Transformer for Faulty {
+    fn transform(&self, i: &[&Trace]) -> Result<Trace, StageError> {
+        match self.0 {
+            Fault::Segfault => {
+                // The Rust runtime handles SIGSEGV to report stack overflows;
+                // a real fault re-executes after its handler steps aside, a
+                // raised one would not, so step it aside first.
+                // SAFETY: restoring a default disposition and raising a signal
+                // have no memory-safety preconditions; the default action
+                // ends this (worker) process.
+                unsafe {
+                    libc::signal(libc::SIGSEGV, libc::SIG_DFL);
+                    libc::raise(libc::SIGSEGV);
+                }
+            }
+            Fault::SleepReporting(d) => {
+                let path = std::env::temp_dir()
+                    .join(format!("tracekit-exec-process-test-{}", std::process::id()));
+                let _ = std::fs::write(&path, b"");
+                std::thread::sleep(d);
+            }
+            Fault::Abort => std::process::abort(),
+            Fault::Sleep(d) => std::thread::sleep(d),
+            Fault::Error => {
+                return Err(format!("cutoff 5e5 Hz is at or above Nyquist ({} Hz)", 5e5).into());
+            }
+            Fault::Panic => panic!("index {} out of range for {} samples", 7, i[0].len()),
+        }
+        Ok(i[0].clone())
+    }
+}
+
+/// A test input: a deterministic, irregular signal with metadata.
+pub(crate) fn signal(n: usize) -> Trace {
+    let samples = (0..n)
+        .map(|k| {
+            let t = k as f64 * 1e-6;
+            (2.0 * std::f64::consts::PI * 1e4 * t).sin() + 0.1 * (k as f64 * 0.37).cos()
+        })
+        .collect();
+    let mut meta = TraceMeta::new(1e6);
+    meta.channel = "CH1".into();
+    meta.units = "V".into();
+    meta.start = 1.25e-3;
+    meta.measurements.insert("gain".into(), 0.5);
+    Trace::with_meta(samples, meta).unwrap()
+}
+
+/// Asserts that the process executor gives what the sequential one gives, bit for bit.
+pub(crate) fn assert_same(p: &Pipeline, executor: &ProcessExecutor, input: &Trace) {
+    let want = p.run_on(&SequentialExecutor, input).unwrap();
+    let got = p.run_on(executor, input).unwrap();
+    assert!(got.output().bit_eq(want.output()), "output differs");
+    for name in p.step_names() {
+        let (g, w) = (got.get(name).unwrap(), want.get(name).unwrap());
+        assert!(g.bit_eq(w), "step {name} differs: {g:?} vs {w:?}");
+    }
+}
+
+/// A pipeline with one faulty stage `bad` in a small fan-out.
+pub(crate) fn faulty_pipeline(fault: Fault) -> Pipeline {
+    Pipeline::new([
+        Step::new("a", Scale(2.0)).input(INPUT),
+        Step::new("bad", Faulty(fault)).input(INPUT),
+        Step::new("sum", Sum).inputs(["a", "bad"]),
+    ])
+    .unwrap()
+}
+
+/// A healthy pipeline to check that an executor still works.
+pub(crate) fn healthy_pipeline() -> Pipeline {
+    Pipeline::new([
+        Step::new("a", Scale(2.0)).input(INPUT),
+        Step::new("b", Scale(3.0)).input(INPUT),
+        Step::new("sum", Sum).inputs(["a", "b"]),
+    ])
+    .unwrap()
+}
+
+/// The number of open descriptors of this process.
+pub(crate) fn open_fds() -> usize {
+    fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+/// The processes whose parent is this process (zombies included).
+pub(crate) fn children() -> Vec<i32> {
+    let me = std::process::id() as i32;
+    let mut out = Vec::new();
+    for entry in fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // The fields after the command name (which may hold spaces) in ")".
+        let Some(rest) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
+            continue;
+        };
+        let ppid = rest.split(' ').nth(1).and_then(|s| s.parse::<i32>().ok());
+        if ppid == Some(me) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// Waits until a child process of this one sleeps in a
+/// `Fault::SleepReporting` stage; gives its pid.
+pub(crate) fn sleeping_worker() -> i32 {
+    let me = std::process::id();
+    for _ in 0..500 {
+        for pid in children() {
+            let path = std::env::temp_dir().join(format!("tracekit-exec-process-test-{pid}"));
+            if pid as u32 != me && std::fs::remove_file(&path).is_ok() {
+                return pid;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("no worker reported sleeping");
+}
