@@ -36,24 +36,24 @@ impl Transformer for Envelope {
         need_samples("envelope", input, 1, "")?;
         let x = input.samples();
         let n = x.len();
-        let mut buf = x.to_vec();
-        let mut spectrum = fftplan::rfft(&mut buf)?;
         let positive = n.div_ceil(2); // bins 1..positive are doubled by SciPy
         let scale = 1.0 / n as f64;
-        for (k, c) in spectrum.iter_mut().enumerate() {
-            *c = if k == 0 || k >= positive {
-                Complex::new(0.0, 0.0)
-            } else {
-                // -i * X[k], with irfft's 1/n folded in.
-                Complex::new(c.im * scale, -c.re * scale)
-            };
-        }
-        let hilbert = fftplan::irfft(&mut spectrum, n)?;
-        let env = x
-            .iter()
-            .zip(&hilbert)
-            .map(|(re, im)| (re * re + im * im).sqrt())
-            .collect();
+        let env = fftplan::with_workspace(|ws| -> Result<Vec<f64>, StageError> {
+            ws.rfft(n, |buf| buf.copy_from_slice(x))?;
+            for (k, c) in ws.spectrum.iter_mut().enumerate() {
+                *c = if k == 0 || k >= positive {
+                    Complex::new(0.0, 0.0)
+                } else {
+                    // -i * X[k], with irfft's 1/n folded in.
+                    Complex::new(c.im * scale, -c.re * scale)
+                };
+            }
+            ws.irfft(n)?;
+            Ok(x.iter()
+                .zip(&ws.real)
+                .map(|(re, im)| (re * re + im * im).sqrt())
+                .collect())
+        })?;
         Ok(input.derive(env))
     }
 

@@ -11,6 +11,7 @@
 //! deterministic planner, so a privately made plan computes the same bits.
 
 use std::{
+    cell::RefCell,
     collections::BTreeMap,
     sync::{Arc, Mutex, TryLockError},
 };
@@ -84,6 +85,74 @@ pub(crate) fn forward(n: usize) -> Forward {
 pub(crate) fn inverse(n: usize) -> Inverse {
     static CACHE: SharedCache<usize, Inverse> = SharedCache::new();
     CACHE.get_or_insert_with(n, || RealFftPlanner::<f64>::new().plan_fft_inverse(n))
+}
+
+/// Buffers one thread reuses from call to call, so that a large transform
+/// does not pay for fresh (page-faulting) allocations every time.
+#[derive(Debug, Default)]
+pub(crate) struct Workspace {
+    /// Real samples: the input of a forward transform or the output of an inverse one.
+    pub(crate) real: Vec<f64>,
+    /// One-sided spectrum.
+    pub(crate) spectrum: Vec<Complex<f64>>,
+    scratch: Vec<Complex<f64>>,
+}
+
+impl Workspace {
+    /// `spectrum = rfft(real[..n])`; `fill` first writes all of `real[..n]`.
+    pub(crate) fn rfft(
+        &mut self,
+        n: usize,
+        fill: impl FnOnce(&mut [f64]),
+    ) -> Result<(), StageError> {
+        let plan = forward(n);
+        resize(&mut self.real, n, 0.0);
+        resize(&mut self.spectrum, n / 2 + 1, Complex::default());
+        resize(
+            &mut self.scratch,
+            plan.get_scratch_len(),
+            Complex::default(),
+        );
+        fill(&mut self.real);
+        plan.process_with_scratch(&mut self.real, &mut self.spectrum, &mut self.scratch)
+            .map_err(|e| format!("real FFT of length {n} failed: {e}").into())
+    }
+
+    /// `real[..n] = n * irfft(spectrum, n)`, ignoring the imaginary parts of the
+    /// DC bin (and of the Nyquist bin for even `n`) as `numpy.fft.irfft` does.
+    pub(crate) fn irfft(&mut self, n: usize) -> Result<(), StageError> {
+        let plan = inverse(n);
+        resize(&mut self.real, n, 0.0);
+        resize(
+            &mut self.scratch,
+            plan.get_scratch_len(),
+            Complex::default(),
+        );
+        let spectrum = &mut self.spectrum[..n / 2 + 1];
+        spectrum[0].im = 0.0;
+        if n % 2 == 0 {
+            spectrum[n / 2].im = 0.0;
+        }
+        plan.process_with_scratch(spectrum, &mut self.real, &mut self.scratch)
+            .map_err(|e| format!("inverse real FFT of length {n} failed: {e}").into())
+    }
+}
+
+/// Sets `v` to length `n`, keeping its allocation (new entries are `zero`).
+fn resize<T: Copy>(v: &mut Vec<T>, n: usize, zero: T) {
+    v.truncate(n);
+    v.resize(n, zero);
+}
+
+/// Runs `f` with this thread's [`Workspace`] (a fresh one if it is in use).
+pub(crate) fn with_workspace<R>(f: impl FnOnce(&mut Workspace) -> R) -> R {
+    thread_local! {
+        static WORKSPACE: RefCell<Workspace> = RefCell::new(Workspace::default());
+    }
+    WORKSPACE.with(|w| match w.try_borrow_mut() {
+        Ok(mut w) => f(&mut w),
+        Err(_) => f(&mut Workspace::default()),
+    })
 }
 
 /// `rfft(input)` of `input.len()` points; `input` is used as scratch space.

@@ -15,12 +15,15 @@
 //!   amplitude `A`) and the sum over all bins of white noise is its variance.
 //! * **Tones.** A tone at bin `k` owns the bins `k - L ..= k + L`, where `L`
 //!   is the window's main-lobe half width ([`Window::main_lobe_bins`]: 1 rect,
-//!   2 hann/hamming, 3 blackman, 5 flattop); its power is the sum of `P` over
-//!   the bins it owns. A bin belongs to at most one tone: DC first, then the
-//!   fundamental, then the harmonics in order.
+//!   2 hann/hamming, 3 blackman, 5 flattop), and beyond them, on each side,
+//!   the bins over which the spectrum keeps falling, up to `4 L` more bins:
+//!   the window's leakage skirt, which would otherwise count as noise (with a Hann window the
+//!   sidelobes of an off-bin full-scale tone sum to about -58 dBc). Its power
+//!   is the sum of `P` over the bins it owns. A bin belongs to at most one
+//!   tone: DC first, then the fundamental, then the harmonics in order.
 //! * **DC** owns bins `0 ..= L`; it is excluded from every figure.
 //! * **Fundamental**: the largest bin above the DC lobe, `k0`. Its frequency
-//!   is refined by the power-weighted centroid of its lobe,
+//!   is refined by the power-weighted centroid of its main lobe,
 //!   `f0 = sum(k P[k]) / sum(P[k])` bins; `fundamental_hz = f0 * fs / n`.
 //!   Its power is `Ps`.
 //! * **Harmonics** `h = 2 ..= n_harmonics + 1` sit at `h * f0` bins, folded
@@ -98,6 +101,9 @@ struct Analysis {
 
 const KIND: &str = "spectral_metrics";
 
+/// How far a tone's leakage skirt may reach beyond its main lobe, in main-lobe half widths.
+const SKIRT_LOBES: usize = 4;
+
 /// Which tone owns a bin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Owner {
@@ -117,11 +123,17 @@ impl SpectralMetrics {
         let n = x.len();
         let half = self.window.main_lobe_bins();
         if let Some((i, v)) = x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            return Err(format!("{KIND}: sample {i} is {v}; the metrics need finite samples").into());
+            return Err(
+                format!("{KIND}: sample {i} is {v}; the metrics need finite samples").into(),
+            );
         }
         let w = self.window.cached(n);
         let mean = x.iter().sum::<f64>() / n as f64;
-        let mut buf: Vec<f64> = x.iter().zip(w.iter()).map(|(xi, wi)| wi * (xi - mean)).collect();
+        let mut buf: Vec<f64> = x
+            .iter()
+            .zip(w.iter())
+            .map(|(xi, wi)| wi * (xi - mean))
+            .collect();
         let spectrum = fftplan::rfft(&mut buf)?;
         let s2: f64 = w.iter().map(|v| v * v).sum();
         let bins = spectrum.len();
@@ -142,26 +154,55 @@ impl SpectralMetrics {
             .iter()
             .enumerate()
             .skip(half + 1)
-            .fold((0, 0.0), |best, (k, &p)| if p > best.1 { (k, p) } else { best });
-        if !(peak > 0.0) {
+            .fold(
+                (0, 0.0),
+                |best, (k, &p)| if p > best.1 { (k, p) } else { best },
+            );
+        if peak <= 0.0 {
             return Err(format!(
                 "{KIND}: no detectable fundamental: the spectrum of the {n} samples is zero outside DC (a constant or all-zero trace)"
             )
             .into());
         }
-        let claim = |k: usize, owner: &mut [Owner]| -> (f64, f64) {
-            let (mut p_sum, mut kp_sum) = (0.0, 0.0);
-            for j in lobe(k) {
+        // A tone owns the free bins of its main lobe, then, on each side, the
+        // free bins over which the spectrum keeps falling (its leakage skirt),
+        // at most `skirt` bins on each side.
+        let skirt = SKIRT_LOBES * half;
+        let claim = |k: usize, owner: &mut [Owner]| -> f64 {
+            let mut total = 0.0;
+            let mut take = |j: usize, owner: &mut [Owner]| {
+                owner[j] = Owner::Tone;
+                total += power[j];
+            };
+            let main = lobe(k);
+            let (lo, hi) = (*main.start(), *main.end());
+            for j in main {
                 if owner[j] == Owner::Free {
-                    owner[j] = Owner::Tone;
-                    p_sum += power[j];
-                    kp_sum += j as f64 * power[j];
+                    take(j, owner);
                 }
             }
-            (p_sum, kp_sum)
+            let mut j = hi + 1;
+            while j <= hi + skirt && j < bins && owner[j] == Owner::Free && power[j] < power[j - 1]
+            {
+                take(j, owner);
+                j += 1;
+            }
+            let mut j = lo;
+            while j + skirt > lo && j > 0 && owner[j - 1] == Owner::Free && power[j - 1] < power[j]
+            {
+                take(j - 1, owner);
+                j -= 1;
+            }
+            total
         };
-        let (signal, weighted) = claim(k0, &mut owner);
-        let f0 = weighted / signal;
+        // The fundamental's frequency: the power-weighted centroid of its main lobe.
+        let (mut p_sum, mut kp_sum) = (0.0, 0.0);
+        for j in lobe(k0).filter(|&j| owner[j] == Owner::Free) {
+            p_sum += power[j];
+            kp_sum += j as f64 * power[j];
+        }
+        let f0 = kp_sum / p_sum;
+        let signal = claim(k0, &mut owner);
 
         let mut distortion = 0.0;
         let mut spur: f64 = 0.0;
@@ -170,7 +211,7 @@ impl SpectralMetrics {
             if r > n as f64 / 2.0 {
                 r = n as f64 - r;
             }
-            let (p, _) = claim((r.round() as usize).min(bins - 1), &mut owner);
+            let p = claim((r.round() as usize).min(bins - 1), &mut owner);
             distortion += p;
             spur = spur.max(p);
         }
@@ -183,9 +224,13 @@ impl SpectralMetrics {
             )
             .into());
         }
-        let noise = free.iter().map(|&k| power[k]).sum::<f64>() / free.len() as f64 * (n as f64 / 2.0);
+        let noise =
+            free.iter().map(|&k| power[k]).sum::<f64>() / free.len() as f64 * (n as f64 / 2.0);
         if let Some(&k_spur) = free.iter().max_by(|&&a, &&b| power[a].total_cmp(&power[b])) {
-            let lobe_power: f64 = lobe(k_spur).filter(|&j| owner[j] == Owner::Free).map(|j| power[j]).sum();
+            let lobe_power: f64 = lobe(k_spur)
+                .filter(|&j| owner[j] == Owner::Free)
+                .map(|j| power[j])
+                .sum();
             spur = spur.max(lobe_power);
         }
         Ok(Analysis {
@@ -211,7 +256,10 @@ impl Transformer for SpectralMetrics {
         let n = input.len() as f64;
         Ok(input
             .clone()
-            .with_measurement("fundamental_hz", a.fundamental_bins * input.sample_rate() / n)
+            .with_measurement(
+                "fundamental_hz",
+                a.fundamental_bins * input.sample_rate() / n,
+            )
             .with_measurement("thd_db", db(a.distortion, a.signal))
             .with_measurement("snr_db", db(a.signal, a.noise))
             .with_measurement("sinad_db", sinad)
@@ -233,7 +281,12 @@ impl Transformer for SpectralMetrics {
     fn set_param(&mut self, name: &str, value: ParamValue) -> Result<(), StageError> {
         match name {
             "n_harmonics" => match params::count(KIND, name, &value)? {
-                0 => return Err(format!("{KIND}: parameter 'n_harmonics' must be at least 1, got 0").into()),
+                0 => {
+                    return Err(format!(
+                        "{KIND}: parameter 'n_harmonics' must be at least 1, got 0"
+                    )
+                    .into());
+                }
                 h => self.n_harmonics = h,
             },
             "window" => self.window = params::choice(KIND, name, &value, WINDOWS)?.parse()?,

@@ -64,7 +64,10 @@ impl Transformer for Psd {
             return Err("psd: nperseg must be at least 1, got 0".into());
         }
         if noverlap >= nperseg {
-            return Err(format!("psd: noverlap ({noverlap}) must be less than nperseg ({nperseg})").into());
+            return Err(format!(
+                "psd: noverlap ({noverlap}) must be less than nperseg ({nperseg})"
+            )
+            .into());
         }
         need_samples("psd", input, nperseg, &format!(" (nperseg = {nperseg})"))?;
         let x = input.samples();
@@ -93,9 +96,17 @@ impl Transformer for Psd {
         let fs = input.sample_rate();
         let sum_w2: f64 = w.iter().map(|v| v * v).sum();
         let scale = 1.0 / (fs * sum_w2) / segments as f64;
-        let last = if nperseg % 2 == 0 { power.len() - 1 } else { usize::MAX };
+        let last = if nperseg % 2 == 0 {
+            power.len() - 1
+        } else {
+            usize::MAX
+        };
         for (k, p) in power.iter_mut().enumerate() {
-            *p *= if k == 0 || k == last { scale } else { 2.0 * scale };
+            *p *= if k == 0 || k == last {
+                scale
+            } else {
+                2.0 * scale
+            };
         }
         let units = match input.meta().units.as_str() {
             "" => "1/Hz".to_string(),

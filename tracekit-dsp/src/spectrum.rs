@@ -3,8 +3,7 @@
 use tracekit_core::{Domain, ParamValue, Params, StageError, Trace, Transformer};
 
 use crate::{
-    fftplan,
-    params,
+    fftplan, params,
     window::{WINDOWS, Window},
 };
 
@@ -17,9 +16,18 @@ pub(crate) fn one_input<'a>(kind: &str, inputs: &[&'a Trace]) -> Result<&'a Trac
 }
 
 /// An error unless the trace has at least `min` samples.
-pub(crate) fn need_samples(kind: &str, t: &Trace, min: usize, what: &str) -> Result<(), StageError> {
+pub(crate) fn need_samples(
+    kind: &str,
+    t: &Trace,
+    min: usize,
+    what: &str,
+) -> Result<(), StageError> {
     if t.len() < min {
-        let got = if t.is_empty() { "the trace is empty".to_string() } else { format!("got {}", t.len()) };
+        let got = if t.is_empty() {
+            "the trace is empty".to_string()
+        } else {
+            format!("got {}", t.len())
+        };
         return Err(format!("{kind}: needs at least {min} samples{what}, {got}").into());
     }
     Ok(())
@@ -109,35 +117,57 @@ impl Transformer for Fft {
         let nfft = match self.nfft {
             0 => n.next_power_of_two(),
             m if m < n => {
-                return Err(format!("fft: nfft ({m}) must be at least the trace length ({n})").into());
+                return Err(
+                    format!("fft: nfft ({m}) must be at least the trace length ({n})").into(),
+                );
             }
             m => m,
         };
         let w = self.window.cached(n);
         let sum_w: f64 = w.iter().sum();
-        if !(sum_w > 0.0) {
-            return Err(format!("fft: window '{}' of length {n} sums to {sum_w}", self.window).into());
+        if sum_w.is_nan() || sum_w <= 0.0 {
+            return Err(format!(
+                "fft: window '{}' of length {n} sums to {sum_w}",
+                self.window
+            )
+            .into());
         }
-        let mean = if self.detrend_mean { x.iter().sum::<f64>() / n as f64 } else { 0.0 };
-        let mut buf = vec![0.0; nfft];
-        for ((b, xi), wi) in buf.iter_mut().zip(x).zip(w.iter()) {
-            *b = wi * (xi - mean);
-        }
-        let spectrum = fftplan::rfft(&mut buf)?;
-        let double = 2.0 / sum_w;
-        let single = 1.0 / sum_w;
-        let last = if nfft % 2 == 0 { nfft / 2 } else { usize::MAX };
+        let mean = if self.detrend_mean {
+            x.iter().sum::<f64>() / n as f64
+        } else {
+            0.0
+        };
         let db = self.scale == FftScale::Db;
-        let out: Vec<f64> = spectrum
-            .iter()
-            .enumerate()
-            .map(|(k, c)| {
-                let factor = if k == 0 || k == last { single } else { double };
-                let a = (c.re * c.re + c.im * c.im).sqrt() * factor;
-                if db { 20.0 * a.max(1e-20).log10() } else { a }
+        let out = fftplan::with_workspace(|ws| -> Result<Vec<f64>, StageError> {
+            ws.rfft(nfft, |buf| {
+                let (head, pad) = buf.split_at_mut(n);
+                for ((b, xi), wi) in head.iter_mut().zip(x).zip(w.iter()) {
+                    *b = wi * (xi - mean);
+                }
+                pad.fill(0.0);
+            })?;
+            let last = if nfft % 2 == 0 { nfft / 2 } else { usize::MAX };
+            let scale = |k: usize| {
+                if k == 0 || k == last {
+                    1.0 / sum_w
+                } else {
+                    2.0 / sum_w
+                }
+            };
+            let bins = ws.spectrum.iter().enumerate();
+            Ok(if db {
+                // 20 log10(max(a, 1e-20)) as 10 log10(max(a^2, 1e-40)): no square root.
+                bins.map(|(k, c)| 10.0 * (c.norm_sqr() * scale(k).powi(2)).max(1e-40).log10())
+                    .collect()
+            } else {
+                bins.map(|(k, c)| c.norm_sqr().sqrt() * scale(k)).collect()
             })
-            .collect();
-        let units = if db { "dB".to_string() } else { input.meta().units.clone() };
+        })?;
+        let units = if db {
+            "dB".to_string()
+        } else {
+            input.meta().units.clone()
+        };
         frequency_trace(input, out, nfft as f64 / input.sample_rate(), units)
     }
 
@@ -149,11 +179,17 @@ impl Transformer for Fft {
         Params::from([
             ("window".into(), ParamValue::from(self.window.name())),
             ("nfft".into(), ParamValue::from(self.nfft)),
-            ("scale".into(), ParamValue::from(match self.scale {
-                FftScale::Db => "db",
-                FftScale::Linear => "linear",
-            })),
-            ("detrend".into(), ParamValue::from(if self.detrend_mean { "mean" } else { "none" })),
+            (
+                "scale".into(),
+                ParamValue::from(match self.scale {
+                    FftScale::Db => "db",
+                    FftScale::Linear => "linear",
+                }),
+            ),
+            (
+                "detrend".into(),
+                ParamValue::from(if self.detrend_mean { "mean" } else { "none" }),
+            ),
         ])
     }
 
@@ -162,12 +198,16 @@ impl Transformer for Fft {
             "window" => self.window = params::choice("fft", name, &value, WINDOWS)?.parse()?,
             "nfft" => self.nfft = params::count("fft", name, &value)?,
             "scale" => {
-                self.scale = match params::choice("fft", name, &value, &["db", "linear"])?.as_str() {
+                self.scale = match params::choice("fft", name, &value, &["db", "linear"])?.as_str()
+                {
                     "linear" => FftScale::Linear,
                     _ => FftScale::Db,
                 }
             }
-            "detrend" => self.detrend_mean = params::choice("fft", name, &value, &["mean", "none"])? == "mean",
+            "detrend" => {
+                self.detrend_mean =
+                    params::choice("fft", name, &value, &["mean", "none"])? == "mean"
+            }
             _ => return Err(params::unknown(self, name)),
         }
         Ok(())

@@ -73,7 +73,13 @@ impl Window {
             Window::Hann => &HANN,
             Window::Hamming => &HAMMING,
             Window::Blackman => &[0.42, 0.50, 0.08],
-            Window::Flattop => &[0.21557895, 0.41663158, 0.277263158, 0.083578947, 0.006947368],
+            Window::Flattop => &[
+                0.21557895,
+                0.41663158,
+                0.277263158,
+                0.083578947,
+                0.006947368,
+            ],
         }
     }
 

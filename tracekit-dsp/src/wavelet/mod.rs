@@ -4,6 +4,8 @@
 //! generated into `coeffs.rs` by `fixtures/gen_spectral.py`; the signal is
 //! extended symmetrically (`mode='symmetric'`).
 
+#[rustfmt::skip]
+#[expect(clippy::approx_constant, reason = "generated: PyWavelets' values, digit for digit")]
 mod coeffs;
 mod transform;
 
@@ -188,7 +190,9 @@ impl Transformer for DwtDenoise {
         let bank = filter_bank("dwt_denoise", &self.wavelet)?;
         let level = transform::resolve_level("dwt_denoise", n, bank, self.level)?;
         let mut coeffs = transform::wavedec(x, bank, level);
-        let mut finest: Vec<f64> = coeffs.last().map_or_else(Vec::new, |d| d.iter().map(|v| v.abs()).collect());
+        let mut finest: Vec<f64> = coeffs
+            .last()
+            .map_or_else(Vec::new, |d| d.iter().map(|v| v.abs()).collect());
         let sigma = median(&mut finest) / 0.6745;
         let threshold = sigma * (2.0 * (n as f64).ln()).sqrt();
         for d in coeffs.iter_mut().skip(1) {
@@ -263,11 +267,20 @@ mod tests {
     fn too_short_is_an_error() {
         let t = Trace::new(vec![1.0; 5], 1.0).unwrap();
         let err = Dwt::default().transform(&[&t]).unwrap_err().to_string();
-        assert!(err.contains("needs at least 14 samples") && err.contains("got 5"), "{err}");
-        let err = Dwt { level: 9, ..Dwt::default() }
-            .transform(&[&Trace::new(vec![1.0; 64], 1.0).unwrap()])
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("level 9") && err.contains("maximum is 3"), "{err}");
+        assert!(
+            err.contains("needs at least 14 samples") && err.contains("got 5"),
+            "{err}"
+        );
+        let err = Dwt {
+            level: 9,
+            ..Dwt::default()
+        }
+        .transform(&[&Trace::new(vec![1.0; 64], 1.0).unwrap()])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("level 9") && err.contains("maximum is 3"),
+            "{err}"
+        );
     }
 }

@@ -89,8 +89,13 @@ pub(crate) fn resolve_level(
     let f = bank.dec_lo.len();
     let max = max_level(n, f);
     if max == 0 {
+        let got = if n == 0 {
+            "the trace is empty".to_string()
+        } else {
+            format!("got {n}")
+        };
         return Err(format!(
-            "{kind}: wavelet '{}' (filter length {f}) needs at least {} samples for one level, got {n}",
+            "{kind}: wavelet '{}' (filter length {f}) needs at least {} samples for one level, {got}",
             bank.name,
             2 * (f - 1)
         )
