@@ -1,0 +1,230 @@
+//! Axis units (s/ms/µs, Hz/kHz/MHz) and number formatting for labels.
+
+use tracekit_core::{Domain, Trace};
+
+/// A display unit: axis values are divided by `scale` and labelled `name`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Unit {
+    pub(super) scale: f64,
+    pub(super) name: &'static str,
+}
+
+const TIME_UNITS: [Unit; 4] = [
+    Unit {
+        scale: 1.0,
+        name: "s",
+    },
+    Unit {
+        scale: 1e-3,
+        name: "ms",
+    },
+    Unit {
+        scale: 1e-6,
+        name: "µs",
+    },
+    Unit {
+        scale: 1e-9,
+        name: "ns",
+    },
+];
+
+const FREQUENCY_UNITS: [Unit; 4] = [
+    Unit {
+        scale: 1e9,
+        name: "GHz",
+    },
+    Unit {
+        scale: 1e6,
+        name: "MHz",
+    },
+    Unit {
+        scale: 1e3,
+        name: "kHz",
+    },
+    Unit {
+        scale: 1.0,
+        name: "Hz",
+    },
+];
+
+/// The largest unit in which `magnitude` (the largest |x| on the axis) is at
+/// least 1; the smallest unit for anything below.
+pub(super) fn unit_for(domain: Domain, magnitude: f64) -> Unit {
+    let units: &[Unit] = match domain {
+        Domain::Time => &TIME_UNITS,
+        Domain::Frequency => &FREQUENCY_UNITS,
+    };
+    // Both tables run from the largest unit to the smallest.
+    let smallest = units[units.len() - 1];
+    units
+        .iter()
+        .copied()
+        .find(|u| magnitude >= u.scale)
+        .unwrap_or(smallest)
+}
+
+/// The x axis shared by every panel of one domain: its range in display
+/// units and its unit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct XAxis {
+    pub(super) domain: Domain,
+    pub(super) unit: Unit,
+    /// Range in display units.
+    pub(super) lo: f64,
+    /// Range in display units.
+    pub(super) hi: f64,
+}
+
+impl XAxis {
+    /// The axis that spans every trace of `domain` among `traces`, or `None`
+    /// if there is no such trace.
+    pub(super) fn spanning<'a>(
+        domain: Domain,
+        traces: impl IntoIterator<Item = &'a Trace>,
+    ) -> Option<XAxis> {
+        let mut range: Option<(f64, f64)> = None;
+        for t in traces.into_iter().filter(|t| t.meta().domain == domain) {
+            let (a, b) = x_extent(t);
+            range = Some(match range {
+                None => (a, b),
+                Some((lo, hi)) => (lo.min(a), hi.max(b)),
+            });
+        }
+        let (mut lo, mut hi) = range?;
+        if hi <= lo {
+            let pad = if lo == 0.0 { 1.0 } else { lo.abs() * 0.5 };
+            (lo, hi) = (lo - pad, hi + pad);
+        }
+        let unit = unit_for(domain, lo.abs().max(hi.abs()));
+        Some(XAxis {
+            domain,
+            unit,
+            lo: lo / unit.scale,
+            hi: hi / unit.scale,
+        })
+    }
+
+    /// "Time (ms)", "Frequency (kHz)".
+    pub(super) fn label(&self) -> String {
+        let what = match self.domain {
+            Domain::Time => "Time",
+            Domain::Frequency => "Frequency",
+        };
+        format!("{what} ({})", self.unit.name)
+    }
+}
+
+/// The x values (in axis base units, s or Hz) of the first and last point;
+/// an empty trace spans its start alone. Non-finite starts count as 0.
+pub(super) fn x_extent(trace: &Trace) -> (f64, f64) {
+    let meta = trace.meta();
+    let start = if meta.start.is_finite() {
+        meta.start
+    } else {
+        0.0
+    };
+    let last = trace.len().saturating_sub(1) as f64 / meta.sample_rate;
+    (start, start + last)
+}
+
+/// The y axis description: what is plotted and in which units.
+pub(super) fn y_label(trace: &Trace) -> String {
+    let meta = trace.meta();
+    let what = match meta.domain {
+        Domain::Time => "Amplitude",
+        Domain::Frequency => "Magnitude",
+    };
+    if meta.units.is_empty() {
+        what.to_owned()
+    } else {
+        format!("{what} ({})", meta.units)
+    }
+}
+
+/// A short label for a tick or a measurement: up to 4 significant digits,
+/// no trailing zeros, scientific notation for very large or small values.
+pub(super) fn number(v: f64) -> String {
+    if !v.is_finite() {
+        return format!("{v}");
+    }
+    if v == 0.0 {
+        return "0".to_owned();
+    }
+    let a = v.abs();
+    if !(1e-3..1e6).contains(&a) {
+        let s = format!("{v:.3e}");
+        // 1.500e-5 -> 1.5e-5
+        return match s.split_once('e') {
+            Some((m, e)) => format!("{}e{e}", trim_zeros(m)),
+            None => s,
+        };
+    }
+    let decimals = (3 - a.log10().floor() as i32).clamp(0, 6) as usize;
+    trim_zeros(&format!("{v:.decimals$}")).to_owned()
+}
+
+fn trim_zeros(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tracekit_core::TraceMeta;
+
+    use super::*;
+
+    #[test]
+    fn time_units_fit_the_span() {
+        let unit = |m| unit_for(Domain::Time, m).name;
+        assert_eq!(unit(1.048_575), "s");
+        assert_eq!(unit(0.999), "ms");
+        assert_eq!(unit(1e-3), "ms");
+        assert_eq!(unit(65e-6), "µs");
+        assert_eq!(unit(2e-9), "ns");
+        assert_eq!(unit(0.0), "ns");
+    }
+
+    #[test]
+    fn frequency_units_fit_the_span() {
+        let unit = |m| unit_for(Domain::Frequency, m).name;
+        assert_eq!(unit(500e3), "kHz");
+        assert_eq!(unit(2.5e6), "MHz");
+        assert_eq!(unit(999.0), "Hz");
+        assert_eq!(unit(3e9), "GHz");
+    }
+
+    #[test]
+    fn axis_spans_all_traces_of_its_domain() {
+        let a = Trace::new(vec![0.0; 1001], 1e6).unwrap(); // 0..1 ms
+        let mut meta = TraceMeta::new(1.0 / 500.0); // 2 kHz per point... in points/Hz
+        meta.domain = Domain::Frequency;
+        let f = Trace::with_meta(vec![0.0; 251], meta).unwrap(); // 0..125 kHz
+        let x = XAxis::spanning(Domain::Time, [&a, &f]).unwrap();
+        assert_eq!(x.unit.name, "ms");
+        assert!((x.lo, x.hi) == (0.0, 1.0), "{x:?}");
+        assert_eq!(x.label(), "Time (ms)");
+        let x = XAxis::spanning(Domain::Frequency, [&a, &f]).unwrap();
+        assert_eq!((x.unit.name, x.lo, x.hi), ("kHz", 0.0, 125.0));
+        assert_eq!(x.label(), "Frequency (kHz)");
+        let one = Trace::new(vec![1.0], 1.0).unwrap();
+        let x = XAxis::spanning(Domain::Time, [&one]).unwrap();
+        assert!(x.hi > x.lo);
+        assert!(XAxis::spanning(Domain::Frequency, [&one]).is_none());
+    }
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(number(0.0), "0");
+        assert_eq!(number(-0.0), "0");
+        assert_eq!(number(0.25), "0.25");
+        assert_eq!(number(10_000.0), "10000");
+        assert_eq!(number(-62.123_456), "-62.12");
+        assert_eq!(number(1.5e-5), "1.5e-5");
+        assert_eq!(number(2.0e7), "2e7");
+        assert_eq!(number(f64::NAN), "NaN");
+    }
+}
