@@ -169,3 +169,31 @@ mod tests {
         assert_eq!(read_text(None, 0).unwrap(), "");
     }
 }
+
+#[cfg(test)]
+mod timing_probe {
+    use std::{os::fd::AsFd, time::Instant};
+
+    use super::*;
+
+    #[test]
+    #[ignore]
+    fn probe() {
+        let t = Trace::new((0..1 << 20).map(|k| k as f64).collect(), 1.0).unwrap();
+        for _ in 0..3 {
+            let a = Instant::now();
+            let seg = write_trace(&t).unwrap();
+            let b = Instant::now();
+            let m = map_trace(seg.fd.as_fd(), seg.layout, true).unwrap();
+            let c = Instant::now();
+            let s: f64 = m.samples().iter().sum();
+            let d = Instant::now();
+            let v = m.samples().to_vec();
+            let e = Instant::now();
+            drop(m);
+            drop(seg);
+            let f = Instant::now();
+            eprintln!("write {:?} map {:?} sum {:?} to_vec {:?} drop {:?} {s} {}", b - a, c - b, d - c, e - d, f - e, v.len());
+        }
+    }
+}
