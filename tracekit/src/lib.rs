@@ -32,8 +32,10 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod io;
 mod kind;
 mod parallel;
+pub mod spec;
 
 pub use tracekit_core::{
     Domain, Error, Executor, INPUT, MAX_STEP_NAME_LEN, ParamValue, Params, Pipeline, Plan, Run,
