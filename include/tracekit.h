@@ -3,7 +3,7 @@
  *
  * Conventions: every fallible call returns a tk_status (TK_OK = 0) and writes
  * its out-pointer only on success; tk_last_error_message() gives the calling
- * thread's last error. Every pointer argument may be NULL (TK_ERR_NULL_ARGUMENT);
+ * thread's last error. Every pointer argument is checked (NULL: TK_ERR_NULL_ARGUMENT);
  * every _free function accepts NULL. See tracekit-ffi/README.md.
  */
 
@@ -228,9 +228,10 @@ tk_status tk_pipeline_add_step(tk_pipeline *p,
  * pipeline spec file (`executor`, `max_workers`, `output`, `[[steps]]` with
  * `name`, `kind`, `inputs` and the kind's parameters).
  *
- * A spec that cannot be read gives `TK_ERR_INVALID_ARGUMENT`; one whose
- * wiring is wrong gives `TK_ERR_PIPELINE`; the message names the step and
- * key. More steps may be added afterwards with `tk_pipeline_add_step`.
+ * A spec the loader rejects, for its syntax, a parameter or its wiring (a
+ * cycle, an unknown input), gives `TK_ERR_INVALID_ARGUMENT`; the message
+ * says what was wrong and names the step and key, with a line number for
+ * TOML. More steps may be added afterwards with `tk_pipeline_add_step`.
  *
  * # Safety
  * `spec` is NULL or a NUL-terminated string; `out` is NULL or valid for
@@ -380,11 +381,12 @@ tk_status tk_transformer_new(const char *kind, const char *params_json, tk_trans
 /**
  * Makes a transformer from a C function `f` and its `user_data`.
  *
- * `free_user_data` (may be NULL) is called exactly once with `user_data`
- * when the last owner of the stage goes away: the transformer if it is
- * freed unused, otherwise the pipeline it was added to (and its copies in
- * worker processes, each in its own address space). `user_data` must be
- * safe to use from several threads at once.
+ * `free_user_data` (may be NULL) is called exactly once with `user_data`,
+ * in the calling process, when the last owner of the stage goes away: the
+ * transformer if it is freed unused, otherwise the pipeline it was added to
+ * (copies of the stage share the user data). Forked worker processes of the
+ * process executor use their inherited copy and never call it. `user_data`
+ * must be safe to use from several threads at once.
  *
  * If this call fails, `free_user_data` is not called: the caller keeps
  * ownership of `user_data`.

@@ -258,7 +258,7 @@ static void test_spec(void) {
                                     "\"inputs\": [\"b\"]}, {\"name\": \"b\", \"kind\": "
                                     "\"scale\", \"inputs\": [\"a\"]}]}",
                                     &p),
-              TK_ERR_PIPELINE, "Circular dependency detected in pipeline");
+              TK_ERR_INVALID_ARGUMENT, "Circular dependency detected in pipeline: a -> b -> a");
     CHECK_ERR(tk_pipeline_from_spec(NULL, &p), TK_ERR_NULL_ARGUMENT, "'spec'");
 }
 

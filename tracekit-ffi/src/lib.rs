@@ -19,7 +19,6 @@
 
 mod boundary;
 mod pipeline;
-mod spec;
 mod status;
 mod trace;
 mod transformer;

@@ -231,9 +231,10 @@ pub unsafe extern "C" fn tk_pipeline_add_step(
 /// pipeline spec file (`executor`, `max_workers`, `output`, `[[steps]]` with
 /// `name`, `kind`, `inputs` and the kind's parameters).
 ///
-/// A spec that cannot be read gives `TK_ERR_INVALID_ARGUMENT`; one whose
-/// wiring is wrong gives `TK_ERR_PIPELINE`; the message names the step and
-/// key. More steps may be added afterwards with `tk_pipeline_add_step`.
+/// A spec the loader rejects, for its syntax, a parameter or its wiring (a
+/// cycle, an unknown input), gives `TK_ERR_INVALID_ARGUMENT`; the message
+/// says what was wrong and names the step and key, with a line number for
+/// TOML. More steps may be added afterwards with `tk_pipeline_add_step`.
 ///
 /// # Safety
 /// `spec` is NULL or a NUL-terminated string; `out` is NULL or valid for
@@ -247,7 +248,7 @@ pub unsafe extern "C" fn tk_pipeline_from_spec(
         // SAFETY: `spec` is NULL or a NUL-terminated string (caller's contract).
         let spec = unsafe { c_str(spec, "spec") }?;
         let out = arg!(out)?;
-        let pipeline = crate::spec::load(spec)?;
+        let pipeline = tracekit::spec::load(spec)?;
         let state = Mutex::new(State::from_parallel(pipeline));
         // SAFETY: `out` is non-NULL and writable (caller's contract).
         unsafe { write_out(out, tk_pipeline::into_raw(state)) };
