@@ -93,19 +93,20 @@ fn json_has_the_same_structure() {
 
 #[test]
 fn unknown_parameter_names_step_key_and_line() {
-    let text = FAN_OUT.replace("cutoff = 1000.0", "cutof = 1000.0");
+    let text = FAN_OUT.replace("order = 4", "ordr = 4");
     let (message, line) = spec_error(&text);
-    assert!(message.contains("step 'hp'"), "{message}");
-    assert!(message.contains("cutof"), "{message}");
-    eprintln!("{message}");
-    assert_eq!(
-        line,
-        Some(text.lines().position(|l| l.starts_with("cutof =")).unwrap() + 1)
-    );
+    assert!(message.contains("step 'lp'"), "{message}");
+    assert!(message.contains("ordr"), "{message}");
+    let expected = text.lines().position(|l| l.starts_with("ordr =")).unwrap() + 1;
+    assert_eq!(line, Some(expected));
     let shown = spec::load(&text).unwrap_err().to_string();
+    assert!(shown.contains(&format!("line {expected}")), "{shown}");
+
+    // A misspelt required parameter: the message names the step and the key.
+    let (message, _) = spec_error(&FAN_OUT.replace("cutoff = 1000.0", "cutof = 1000.0"));
     assert!(
-        shown.contains(&format!("line {}", line.unwrap())),
-        "{shown}"
+        message.contains("step 'hp'") && message.contains("cutof"),
+        "{message}"
     );
 }
 
