@@ -32,7 +32,9 @@ fn benches(c: &mut Criterion) {
         b.iter(|| forward.transform(&[black_box(&x)]).expect("filters"))
     });
     let scale = Scale::new(2.0);
-    g.bench_function("scale", |b| b.iter(|| scale.transform(&[black_box(&x)]).expect("scales")));
+    g.bench_function("scale", |b| {
+        b.iter(|| scale.transform(&[black_box(&x)]).expect("scales"))
+    });
     let normalize = Normalize::zscore();
     g.bench_function("normalize_zscore", |b| {
         b.iter(|| normalize.transform(&[black_box(&x)]).expect("normalizes"))

@@ -90,7 +90,9 @@ impl Transformer for Decimate {
             "factor" => {
                 let q = params::count(KIND, name, &value)?;
                 if q == 0 {
-                    return Err(format!("{KIND}: parameter 'factor' must be at least 1, got 0").into());
+                    return Err(
+                        format!("{KIND}: parameter 'factor' must be at least 1, got 0").into(),
+                    );
                 }
                 self.factor = q;
             }

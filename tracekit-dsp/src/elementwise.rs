@@ -176,7 +176,11 @@ impl Transformer for Clip {
                 if x.is_nan() {
                     return Err(format!("clip: parameter '{name}' must not be NaN").into());
                 }
-                if name == "low" { self.low = x } else { self.high = x }
+                if name == "low" {
+                    self.low = x
+                } else {
+                    self.high = x
+                }
             }
             _ => return Err(params::unknown(self, name)),
         }

@@ -1,5 +1,7 @@
 //! The Butterworth built-ins: `lowpass`, `highpass`, `bandpass` and `bandstop`.
 
+use std::cmp::Ordering;
+
 use tracekit_core::{ParamValue, Params, StageError, Trace, Transformer};
 
 use crate::{
@@ -43,8 +45,12 @@ impl Butter {
     }
 
     /// Builds from registry parameters; the edge parameters are required.
-    fn from_params(mut self, p: &Params) -> Result<Butter, StageError> {
-        let required: &[&str] = if self.is_band() { &["low", "high"] } else { &["cutoff"] };
+    fn with_params(mut self, p: &Params) -> Result<Butter, StageError> {
+        let required: &[&str] = if self.is_band() {
+            &["low", "high"]
+        } else {
+            &["cutoff"]
+        };
         params::require(self.kind, p, required)?;
         for (name, value) in p {
             self.set_param(name, value.clone())?;
@@ -55,7 +61,7 @@ impl Butter {
 
     fn check_edges(&self) -> Result<(), StageError> {
         let [low, high] = self.edges;
-        if self.is_band() && !(low < high) {
+        if self.is_band() && low.partial_cmp(&high) != Some(Ordering::Less) {
             return Err(format!("{}: low {low} must be below high {high}", self.kind).into());
         }
         Ok(())
@@ -67,12 +73,18 @@ impl Butter {
         let kind = self.kind;
         let order = self.order;
         if !(1..=MAX_ORDER).contains(&order) {
-            return Err(format!("{kind}: order must be between 1 and {MAX_ORDER}, got {order}").into());
+            return Err(
+                format!("{kind}: order must be between 1 and {MAX_ORDER}, got {order}").into(),
+            );
         }
         let nyquist = fs / 2.0;
-        let names: &[&str] = if self.is_band() { &["low", "high"] } else { &["cutoff"] };
+        let names: &[&str] = if self.is_band() {
+            &["low", "high"]
+        } else {
+            &["cutoff"]
+        };
         for (name, f) in names.iter().zip(self.edges) {
-            if !(f > 0.0) {
+            if f.partial_cmp(&0.0) != Some(Ordering::Greater) {
                 return Err(format!("{kind}: {name} must be greater than 0, got {f}").into());
             }
             if f >= nyquist {
@@ -92,7 +104,9 @@ impl Butter {
         let fs = t.sample_rate();
         self.check_against(fs)?;
         if t.is_empty() {
-            return Err(format!("{kind}: the input trace is empty (0 samples); nothing to filter").into());
+            return Err(
+                format!("{kind}: the input trace is empty (0 samples); nothing to filter").into(),
+            );
         }
         let sos = butter_sos(self.order, self.band(), fs).map_err(|e| format!("{kind}: {e}"))?;
         let y = if self.zero_phase {
@@ -127,7 +141,9 @@ impl Butter {
         if let Some(i) = edge {
             let f = params::finite(kind, name, &value)?;
             if f <= 0.0 {
-                return Err(format!("{kind}: parameter '{name}' must be greater than 0, got {f}").into());
+                return Err(
+                    format!("{kind}: parameter '{name}' must be greater than 0, got {f}").into(),
+                );
             }
             self.edges[i] = f;
             return Ok(());
@@ -177,7 +193,7 @@ macro_rules! butter_kind {
 
             #[doc = concat!("Builds from registry parameters (", $params, ", `order` 4, `zero_phase` true).")]
             pub fn from_params(p: &Params) -> Result<$name, StageError> {
-                Butter::new($kind, [0.0, 0.0]).from_params(p).map($name)
+                Butter::new($kind, [0.0, 0.0]).with_params(p).map($name)
             }
         }
 

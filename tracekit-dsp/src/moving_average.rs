@@ -106,7 +106,9 @@ impl Transformer for MovingAverage {
             "length" => {
                 let m = params::count(KIND, name, &value)?;
                 if m == 0 {
-                    return Err(format!("{KIND}: parameter 'length' must be at least 1, got 0").into());
+                    return Err(
+                        format!("{KIND}: parameter 'length' must be at least 1, got 0").into(),
+                    );
                 }
                 self.length = m;
             }
@@ -122,7 +124,9 @@ mod tests {
 
     #[test]
     fn running_sum_matches_direct() {
-        let x: Vec<f64> = (0..2000).map(|i| ((i * 7919) % 101) as f64 - 50.0).collect();
+        let x: Vec<f64> = (0..2000)
+            .map(|i| ((i * 7919) % 101) as f64 - 50.0)
+            .collect();
         for m in [33, 64, 101, 1999, 2000] {
             let got = average(&x, m);
             let w = 1.0 / m as f64;

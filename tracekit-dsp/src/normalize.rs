@@ -1,5 +1,7 @@
 //! The `normalize` built-in: z-score or min-max scaling, with learnable statistics.
 
+use std::cmp::Ordering;
+
 use tracekit_core::{ParamValue, Params, StageError, Trace, Transformer};
 
 use crate::{
@@ -99,8 +101,10 @@ impl Transformer for Normalize {
     fn transform(&self, inputs: &[&Trace]) -> Result<Trace, StageError> {
         let t = one(KIND, inputs)?;
         let x = t.samples();
-        if self.minmax && !(self.low < self.high) {
-            return Err(format!("{KIND}: low {} must be below high {}", self.low, self.high).into());
+        if self.minmax && self.low.partial_cmp(&self.high) != Some(Ordering::Less) {
+            return Err(
+                format!("{KIND}: low {} must be below high {}", self.low, self.high).into(),
+            );
         }
         if x.is_empty() {
             return Ok(t.derive(Vec::new()));

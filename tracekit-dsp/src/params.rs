@@ -9,7 +9,9 @@ use tracekit_core::{ParamValue, Params, StageError, Transformer, unknown_param};
 
 /// The value as a number (integers convert), or an error naming `name`.
 pub fn float(kind: &str, name: &str, value: &ParamValue) -> Result<f64, StageError> {
-    value.as_f64().ok_or_else(|| wrong_type(kind, name, "a number", value))
+    value
+        .as_f64()
+        .ok_or_else(|| wrong_type(kind, name, "a number", value))
 }
 
 /// The value as a finite number.
@@ -33,7 +35,9 @@ pub fn count(kind: &str, name: &str, value: &ParamValue) -> Result<usize, StageE
 
 /// The value as a flag.
 pub fn flag(kind: &str, name: &str, value: &ParamValue) -> Result<bool, StageError> {
-    value.as_bool().ok_or_else(|| wrong_type(kind, name, "true or false", value))
+    value
+        .as_bool()
+        .ok_or_else(|| wrong_type(kind, name, "true or false", value))
 }
 
 /// The value as one of the words in `allowed`.
@@ -50,13 +54,21 @@ pub fn choice(
             allowed.join(", ")
         )
         .into()),
-        None => Err(wrong_type(kind, name, &format!("one of [{}]", allowed.join(", ")), value)),
+        None => Err(wrong_type(
+            kind,
+            name,
+            &format!("one of [{}]", allowed.join(", ")),
+            value,
+        )),
     }
 }
 
 /// The value as text.
 pub fn text(kind: &str, name: &str, value: &ParamValue) -> Result<String, StageError> {
-    value.as_str().map(str::to_owned).ok_or_else(|| wrong_type(kind, name, "text", value))
+    value
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| wrong_type(kind, name, "text", value))
 }
 
 fn too_large(kind: &str, name: &str, i: i64) -> StageError {
@@ -64,7 +76,11 @@ fn too_large(kind: &str, name: &str, i: i64) -> StageError {
 }
 
 fn wrong_type(kind: &str, name: &str, expected: &str, value: &ParamValue) -> StageError {
-    format!("{kind}: parameter '{name}' must be {expected}, got {} {value}", value.type_name()).into()
+    format!(
+        "{kind}: parameter '{name}' must be {expected}, got {} {value}",
+        value.type_name()
+    )
+    .into()
 }
 
 /// The error for a parameter name that `t` does not have.

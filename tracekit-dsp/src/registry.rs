@@ -3,9 +3,8 @@
 use tracekit_core::{Error, Params, Transformer};
 
 use crate::{
-    Bandpass, Bandstop, Clip, Decimate, Detrend, Dwt, DwtDenoise, Envelope, Fft, Highpass,
-    Lowpass, Merge, MovingAverage, Normalize, Offset, Psd, Resample, Scale, SpectralMetrics, Stats,
-    params,
+    Bandpass, Bandstop, Clip, Decimate, Detrend, Dwt, DwtDenoise, Envelope, Fft, Highpass, Lowpass,
+    Merge, MovingAverage, Normalize, Offset, Psd, Resample, Scale, SpectralMetrics, Stats, params,
 };
 
 /// The kind names the registry knows, in the order DESIGN.md lists them.

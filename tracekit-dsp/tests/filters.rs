@@ -51,7 +51,9 @@ fn butterworth_designs_match_scipy() {
 fn chebyshev_design_matches_scipy() {
     let fx = fixture();
     let want = Fixture::floats(&fx.root["cheby1_8_0.05_0.8div3"]);
-    let got = cheby1_sos(8, 0.05, Band::Lowpass(0.8 / 3.0), 2.0).unwrap().concat();
+    let got = cheby1_sos(8, 0.05, Band::Lowpass(0.8 / 3.0), 2.0)
+        .unwrap()
+        .concat();
     assert_close(&got, &want, "cheby1");
 }
 
@@ -87,7 +89,9 @@ fn run_cases(section: &str) -> (usize, usize) {
             Some(s) => assert_close_to(out.samples(), &y, 1e-9 * (10.0 * s).max(1.0), &label),
             None => assert_close(out.samples(), &y, &label),
         }
-        let rate = case.get("rate").map_or(meta.sample_rate, |r| Fixture::floats(r)[0]);
+        let rate = case
+            .get("rate")
+            .map_or(meta.sample_rate, |r| Fixture::floats(r)[0]);
         assert_eq!(out.sample_rate(), rate, "{label}");
         assert_eq!(out.meta().channel, "CH1");
         assert_eq!(out.measurement("gain"), Some(2.0));
@@ -99,11 +103,18 @@ fn run_cases(section: &str) -> (usize, usize) {
 #[test]
 fn butterworth_filters_match_scipy() {
     let (compared, skipped) = run_cases("butter");
-    assert!(compared > 100 && skipped <= 4, "{compared} compared, {skipped} skipped");
+    assert!(
+        compared > 100 && skipped <= 4,
+        "{compared} compared, {skipped} skipped"
+    );
 }
 
 #[test]
 fn decimate_matches_scipy() {
     let (compared, skipped) = run_cases("decimate");
-    assert_eq!((compared, skipped), (17, 0), "16 regular cases and one short forward-only case");
+    assert_eq!(
+        (compared, skipped),
+        (17, 0),
+        "16 regular cases and one short forward-only case"
+    );
 }

@@ -8,7 +8,10 @@ use tracekit_dsp::{
 };
 
 fn params(pairs: &[(&str, ParamValue)]) -> Params {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
 }
 
 fn trace(n: usize, fs: f64) -> Trace {
@@ -40,7 +43,10 @@ fn unknown_kind_lists_the_known_ones() {
 #[test]
 fn bad_params_name_the_kind_the_param_and_the_value() {
     let m = build_err("lowpass", &[("cutoff", 10.0.into()), ("order", 0.into())]);
-    assert!(m.contains("lowpass") && m.contains("order") && m.contains("got 0"), "{m}");
+    assert!(
+        m.contains("lowpass") && m.contains("order") && m.contains("got 0"),
+        "{m}"
+    );
     let m = build_err("lowpass", &[("cutoff", 10.0.into()), ("order", 17.into())]);
     assert!(m.contains("17") && m.contains("16"), "{m}");
     let m = build_err("lowpass", &[("cutoff", (-5.0).into())]);
@@ -53,16 +59,28 @@ fn bad_params_name_the_kind_the_param_and_the_value() {
     assert!(m.contains("low 50") && m.contains("high 20"), "{m}");
     let m = build_err("lowpass", &[("cutoff", "fast".into())]);
     assert!(m.contains("cutoff") && m.contains("text"), "{m}");
-    let m = build_err("lowpass", &[("cutoff", 1.0.into()), ("zero_phase", 1.into())]);
-    assert!(m.contains("zero_phase") && m.contains("true or false"), "{m}");
+    let m = build_err(
+        "lowpass",
+        &[("cutoff", 1.0.into()), ("zero_phase", 1.into())],
+    );
+    assert!(
+        m.contains("zero_phase") && m.contains("true or false"),
+        "{m}"
+    );
     let m = build_err("scale", &[("gain", 2.0.into())]);
-    assert!(m.contains("unknown parameter 'gain'") && m.contains("[factor]"), "{m}");
+    assert!(
+        m.contains("unknown parameter 'gain'") && m.contains("[factor]"),
+        "{m}"
+    );
     let m = build_err("decimate", &[("factor", 0.into())]);
     assert!(m.contains("factor") && m.contains("got 0"), "{m}");
     let m = build_err("moving_average", &[("length", 0.into())]);
     assert!(m.contains("length") && m.contains("got 0"), "{m}");
     let m = build_err("merge", &[("op", "average".into())]);
-    assert!(m.contains("op") && m.contains("average") && m.contains("concat"), "{m}");
+    assert!(
+        m.contains("op") && m.contains("average") && m.contains("concat"),
+        "{m}"
+    );
     let m = build_err("normalize", &[("method", "robust".into())]);
     assert!(m.contains("zscore") && m.contains("robust"), "{m}");
     let m = build_err("clip", &[("low", 2.0.into()), ("high", 1.0.into())]);
@@ -73,7 +91,10 @@ fn bad_params_name_the_kind_the_param_and_the_value() {
 fn cutoffs_are_checked_against_the_trace_rate() {
     let t = trace(100, 1000.0);
     let m = err_of(Lowpass::new(500.0).transform(&[&t]));
-    assert!(m.contains("lowpass") && m.contains("500") && m.contains("Nyquist"), "{m}");
+    assert!(
+        m.contains("lowpass") && m.contains("500") && m.contains("Nyquist"),
+        "{m}"
+    );
     let m = err_of(Highpass::new(700.0).transform(&[&t]));
     assert!(m.contains("700") && m.contains("500"), "{m}");
     let m = err_of(Bandpass::new(10.0, 600.0).transform(&[&t]));
@@ -90,7 +111,10 @@ fn cutoffs_are_checked_against_the_trace_rate() {
 fn empty_traces() {
     let empty = Trace::new(vec![], 100.0).unwrap();
     for kind in ["scale", "offset", "normalize", "detrend"] {
-        let out = build(kind, &Params::new()).unwrap().transform(&[&empty]).unwrap();
+        let out = build(kind, &Params::new())
+            .unwrap()
+            .transform(&[&empty])
+            .unwrap();
         assert!(out.is_empty(), "{kind}");
     }
     let out = Clip::new(-1.0, 1.0).transform(&[&empty]).unwrap();
@@ -114,9 +138,20 @@ fn short_signals_for_zero_phase_name_the_padding() {
     // Order 4: two sections, 3 * (2 * 2 + 1) = 15 samples of padding.
     let m = err_of(Lowpass::new(10.0).transform(&[&trace(15, 100.0)]));
     assert!(m.contains("15") && m.contains("padding"), "{m}");
-    assert_eq!(Lowpass::new(10.0).transform(&[&trace(16, 100.0)]).unwrap().len(), 16);
+    assert_eq!(
+        Lowpass::new(10.0)
+            .transform(&[&trace(16, 100.0)])
+            .unwrap()
+            .len(),
+        16
+    );
     // Odd orders have one first-order section: 3 * (2 * 2 + 1 - 1) = 12.
-    assert!(Lowpass::new(10.0).with_order(3).transform(&[&trace(13, 100.0)]).is_ok());
+    assert!(
+        Lowpass::new(10.0)
+            .with_order(3)
+            .transform(&[&trace(13, 100.0)])
+            .is_ok()
+    );
     let forward = Lowpass::new(10.0).with_zero_phase(false);
     assert_eq!(forward.transform(&[&trace(1, 100.0)]).unwrap().len(), 1);
 }
@@ -137,7 +172,9 @@ fn merge_checks_its_inputs() {
     let out = Merge::new(MergeOp::Concat).transform(&[&a, &b]).unwrap();
     assert_eq!(out.len(), 22);
     assert_eq!(&out.samples()[10..], b.samples());
-    let out = Merge::new(MergeOp::Subtract).transform(&[&a, &a, &a]).unwrap();
+    let out = Merge::new(MergeOp::Subtract)
+        .transform(&[&a, &a, &a])
+        .unwrap();
     assert!(out.samples().iter().zip(a.samples()).all(|(o, x)| *o == -x));
 }
 
@@ -147,10 +184,25 @@ fn nan_propagates_without_panics() {
     x[100] = f64::NAN;
     let t = Trace::new(x, 1000.0).unwrap();
     for kind in KINDS.iter().copied().filter(|k| {
-        ["scale", "offset", "normalize", "detrend", "moving_average", "stats", "merge"].contains(k)
+        [
+            "scale",
+            "offset",
+            "normalize",
+            "detrend",
+            "moving_average",
+            "stats",
+            "merge",
+        ]
+        .contains(k)
     }) {
-        let out = build(kind, &Params::new()).unwrap().transform(&[&t]).unwrap();
-        assert!(out.samples()[100].is_nan() || out.samples().iter().all(|v| v.is_nan()), "{kind}");
+        let out = build(kind, &Params::new())
+            .unwrap()
+            .transform(&[&t])
+            .unwrap();
+        assert!(
+            out.samples()[100].is_nan() || out.samples().iter().all(|v| v.is_nan()),
+            "{kind}"
+        );
     }
     let out = Lowpass::new(50.0).transform(&[&t]).unwrap();
     assert!(out.samples().iter().any(|v| v.is_nan()));
@@ -194,7 +246,10 @@ fn normalize_fit_learns_the_statistics() {
     let mut z = Normalize::zscore();
     z.fit(&[&reference]).unwrap();
     assert_eq!(z.transform(&[&t]).unwrap().samples(), &[0.0, 2.0]);
-    let m = z.fit(&[&Trace::new(vec![], 1.0).unwrap()]).unwrap_err().to_string();
+    let m = z
+        .fit(&[&Trace::new(vec![], 1.0).unwrap()])
+        .unwrap_err()
+        .to_string();
     assert!(m.contains("empty"), "{m}");
 }
 
@@ -209,19 +264,38 @@ fn every_kind_round_trips_its_params() {
         ("decimate", &[("factor", 4.into())]),
     ];
     let mine = [
-        "scale", "offset", "clip", "normalize", "detrend", "moving_average", "lowpass",
-        "highpass", "bandpass", "bandstop", "decimate", "stats", "merge",
+        "scale",
+        "offset",
+        "clip",
+        "normalize",
+        "detrend",
+        "moving_average",
+        "lowpass",
+        "highpass",
+        "bandpass",
+        "bandstop",
+        "decimate",
+        "stats",
+        "merge",
     ];
     for kind in mine {
-        let p = required.iter().find(|(k, _)| *k == kind).map_or(Params::new(), |(_, p)| params(p));
+        let p = required
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map_or(Params::new(), |(_, p)| params(p));
         let mut t = build(kind, &p).unwrap();
         assert_eq!(t.kind(), kind);
         let got = t.get_params();
         for (name, value) in &p {
-            assert_eq!(got.get(name).and_then(ParamValue::as_f64), value.as_f64(), "{kind}.{name}");
+            assert_eq!(
+                got.get(name).and_then(ParamValue::as_f64),
+                value.as_f64(),
+                "{kind}.{name}"
+            );
         }
         for (name, value) in got.clone() {
-            t.set_param(&name, value).unwrap_or_else(|e| panic!("{kind}.{name}: {e}"));
+            t.set_param(&name, value)
+                .unwrap_or_else(|e| panic!("{kind}.{name}: {e}"));
         }
         assert_eq!(t.get_params(), got, "{kind}");
         let m = t.set_param("nonsense", 1.0.into()).unwrap_err().to_string();

@@ -47,7 +47,9 @@ pub(super) fn sqrt(z: Complex64) -> Complex64 {
 
 /// The product of all values, multiplied left to right.
 pub(super) fn prod(values: &[Complex64]) -> Complex64 {
-    values.iter().fold(Complex64::new(1.0, 0.0), |acc, v| acc * v)
+    values
+        .iter()
+        .fold(Complex64::new(1.0, 0.0), |acc, v| acc * v)
 }
 
 /// Whether the value has no imaginary part (NumPy's `isreal`).

@@ -3,7 +3,7 @@
 //! transformation with prewarping, bilinear transform, then `zpk2sos` with
 //! pairing `'nearest'`.
 
-use std::f64::consts::PI;
+use std::{cmp::Ordering, f64::consts::PI};
 
 use num_complex::Complex64 as C;
 use tracekit_core::StageError;
@@ -50,7 +50,7 @@ impl Band {
         let edges = match *self {
             Band::Lowpass(f) | Band::Highpass(f) => vec![f],
             Band::Bandpass(lo, hi) | Band::Bandstop(lo, hi) => {
-                if !(lo < hi) {
+                if lo.partial_cmp(&hi) != Some(Ordering::Less) {
                     return Err(format!("low edge {lo} must be below high edge {hi}").into());
                 }
                 vec![lo, hi]
@@ -171,7 +171,11 @@ fn cheb1ap(n: usize, rp: f64) -> Zpk {
     if n % 2 == 0 {
         k /= (1.0 + eps * eps).sqrt();
     }
-    Zpk { z: Vec::new(), p, k }
+    Zpk {
+        z: Vec::new(),
+        p,
+        k,
+    }
 }
 
 /// `-N+1, -N+3, ..., N-1` as floats.
@@ -267,8 +271,12 @@ fn bilinear(s: Zpk) -> Zpk {
 /// pair averaged) followed by the real values, as SciPy's `_cplxreal`.
 fn cplxreal(mut z: Vec<C>) -> Vec<C> {
     let tol = 100.0 * f64::EPSILON;
-    z.sort_by(|a, b| a.re.total_cmp(&b.re).then(a.im.abs().total_cmp(&b.im.abs())));
-    let (real, complex): (Vec<C>, Vec<C>) = z.into_iter().partition(|v| v.im.abs() <= tol * v.norm());
+    z.sort_by(|a, b| {
+        a.re.total_cmp(&b.re)
+            .then(a.im.abs().total_cmp(&b.im.abs()))
+    });
+    let (real, complex): (Vec<C>, Vec<C>) =
+        z.into_iter().partition(|v| v.im.abs() <= tol * v.norm());
     let mut zp: Vec<C> = complex.iter().copied().filter(|v| v.im > 0.0).collect();
     let mut zn: Vec<C> = complex.iter().copied().filter(|v| v.im < 0.0).collect();
     // Within runs of (nearly) equal real part, order by imaginary magnitude.

@@ -209,7 +209,10 @@ fn group<const N: usize, const REV: bool>(secs: &[Section], zi: &mut [[f64; 2]],
     }
     for s in 0..N {
         let (c, [x1, x2, y1, y2]) = (&coef[s], st[s]);
-        zi[s] = [c[1] * x1 - c[4] * y1 + (c[2] * x2 - c[5] * y2), c[2] * x1 - c[5] * y1];
+        zi[s] = [
+            c[1] * x1 - c[4] * y1 + (c[2] * x2 - c[5] * y2),
+            c[2] * x1 - c[5] * y1,
+        ];
     }
 }
 
@@ -263,26 +266,41 @@ mod tests {
                 [0.2 + f, -0.1, 0.05 * f, 1.0, -0.9 + 0.1 * f, 0.3 - 0.02 * f]
             })
             .collect();
-        let x: Vec<f64> = (0..50).map(|i| ((i * 37 % 11) as f64 - 5.0) * 0.3).collect();
+        let x: Vec<f64> = (0..50)
+            .map(|i| ((i * 37 % 11) as f64 - 5.0) * 0.3)
+            .collect();
         for len in [0, 1, 2, 3, 50] {
             let mut zi: Vec<[f64; 2]> = (0..7).map(|i| [0.1 * i as f64, -0.05]).collect();
             let mut zr = zi.clone();
             let want = reference(&sos, &x[..len], &mut zr);
             let mut got = x[..len].to_vec();
             sosfilt_in_place(&sos, &mut got, &mut zi).unwrap();
-            for (g, w) in got.iter().zip(&want).chain(zi.iter().flatten().zip(zr.iter().flatten())) {
-                assert!((g - w).abs() <= 1e-12 * (1.0 + w.abs()), "len {len}: {g} vs {w}");
+            for (g, w) in got
+                .iter()
+                .zip(&want)
+                .chain(zi.iter().flatten().zip(zr.iter().flatten()))
+            {
+                assert!(
+                    (g - w).abs() <= 1e-12 * (1.0 + w.abs()),
+                    "len {len}: {g} vs {w}"
+                );
             }
         }
     }
 
     #[test]
     fn zi_is_the_step_steady_state() {
-        let sos = [[0.1, 0.2, 0.1, 1.0, -1.2, 0.5], [1.0, -2.0, 1.0, 1.0, -1.5, 0.7]];
+        let sos = [
+            [0.1, 0.2, 0.1, 1.0, -1.2, 0.5],
+            [1.0, -2.0, 1.0, 1.0, -1.5, 0.7],
+        ];
         let mut zi = sosfilt_zi(&sos);
         let mut y = vec![1.0; 20];
         sosfilt_in_place(&sos, &mut y, &mut zi).unwrap();
-        let gain: f64 = sos.iter().map(|s| s[..3].iter().sum::<f64>() / s[3..].iter().sum::<f64>()).product();
+        let gain: f64 = sos
+            .iter()
+            .map(|s| s[..3].iter().sum::<f64>() / s[3..].iter().sum::<f64>())
+            .product();
         assert!(y.iter().all(|v| (v - gain).abs() < 1e-12), "{y:?}");
     }
 

@@ -78,7 +78,10 @@ pub(crate) fn error_ratio(got: &[f64], want: &[f64], rel: f64) -> f64 {
 /// [`assert_close`] with relative tolerance `rel`.
 pub(crate) fn assert_close_to(got: &[f64], want: &[f64], rel: f64, label: &str) {
     let ratio = error_ratio(got, want, rel);
-    assert!(ratio <= 1.0, "{label}: error {ratio:.3} times the tolerance {rel:e}\n got {got:?}\nwant {want:?}");
+    assert!(
+        ratio <= 1.0,
+        "{label}: error {ratio:.3} times the tolerance {rel:e}\n got {got:?}\nwant {want:?}"
+    );
 }
 
 /// The same bits (any NaN matches any NaN).
