@@ -13,7 +13,7 @@ use std::{
     ptr::NonNull,
 };
 
-use tracekit::Error;
+use tracekit_facade::Error;
 
 use crate::status::tk_status;
 
@@ -182,7 +182,7 @@ pub(crate) fn finish<T: FfiReturn>(result: Result<T, Box<dyn Any + Send>>) -> T:
         Err(payload) => {
             set_last_error(&format!(
                 "internal panic in tracekit (please report it): {}",
-                tracekit::panic_message(&*payload)
+                tracekit_facade::panic_message(&*payload)
             ));
             T::on_panic()
         }

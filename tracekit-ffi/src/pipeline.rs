@@ -8,7 +8,7 @@ use std::{
     time::Duration,
 };
 
-use tracekit::{
+use tracekit_facade::{
     Error, ExecutorKind, ParallelPipeline, Pipeline, StageError, Step, Trace, Transformer,
 };
 
@@ -248,7 +248,7 @@ pub unsafe extern "C" fn tk_pipeline_from_spec(
         // SAFETY: `spec` is NULL or a NUL-terminated string (caller's contract).
         let spec = unsafe { c_str(spec, "spec") }?;
         let out = arg!(out)?;
-        let pipeline = tracekit::spec::load(spec)?;
+        let pipeline = tracekit_facade::spec::load(spec)?;
         let state = Mutex::new(State::from_parallel(pipeline));
         // SAFETY: `out` is non-NULL and writable (caller's contract).
         unsafe { write_out(out, tk_pipeline::into_raw(state)) };

@@ -1,6 +1,6 @@
 //! Status codes and executor kinds as C sees them.
 
-use tracekit::Error;
+use tracekit_facade::Error;
 
 /// The result of every fallible call; `TK_OK` (0) is success.
 ///

@@ -2,7 +2,7 @@
 
 use std::{ffi::c_char, ptr::NonNull};
 
-use tracekit::Trace;
+use tracekit_facade::Trace;
 
 use crate::{
     boundary::{Failure, Handle, arg, c_str, ffi_boundary, write_out},

@@ -8,7 +8,7 @@ use std::{
 };
 
 use serde_json::Value;
-use tracekit::{ParamValue, Params, StageError, Trace, Transformer};
+use tracekit_facade::{ParamValue, Params, StageError, Trace, Transformer};
 
 use crate::{
     boundary::{self, Failure, Handle, arg, c_str, ffi_boundary, write_out},
@@ -81,7 +81,7 @@ pub unsafe extern "C" fn tk_transformer_new(
             // SAFETY: `params_json` is a NUL-terminated string (caller's contract).
             parse_params(kind, unsafe { c_str(params_json, "params_json") }?)?
         };
-        let t = tracekit::dsp::build(kind, &params)?;
+        let t = tracekit_facade::dsp::build(kind, &params)?;
         // SAFETY: `out` is non-NULL and writable (caller's contract).
         unsafe { write_out(out, tk_transformer::into_raw(t)) };
         Ok(())
