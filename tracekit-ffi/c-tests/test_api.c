@@ -215,12 +215,16 @@ static void test_callback_user_data(void) {
     double x[3] = {1.0, -2.0, 3.0};
     tk_trace *input = NULL, *out = NULL;
     CHECK_OK(tk_trace_new(x, 3, 10.0, &input));
+    CHECK_ERR(tk_pipeline_get_intermediate(p, "square", &out), TK_ERR_NOT_FOUND,
+              "Call transform() first.");
     for (int i = 0; i < 3; i++) {
         CHECK_OK(tk_pipeline_transform(p, input, &out));
         CHECK(tk_trace_samples(out)[1] == 4.0);
         tk_trace_free(out);
     }
     CHECK(atomic_load(&data->calls) == 3);
+    /* The callback's own tk_ calls, on this thread, left the caller's message alone. */
+    CHECK(strstr(tk_last_error_message(), "Call transform() first.") != NULL);
     tk_pipeline_free(p);
     CHECK(atomic_load(&freed_user_data) == before + 2);
     tk_trace_free(input);

@@ -87,19 +87,13 @@ pub(crate) fn set_last_error(message: &str) {
     let _ = LAST_ERROR.try_with(|slot| *slot.borrow_mut() = Some(text));
 }
 
-/// Forgets the calling thread's last error.
-pub(crate) fn clear_last_error() {
-    let _ = LAST_ERROR.try_with(|slot| *slot.borrow_mut() = None);
-}
-
-/// The calling thread's last error, if any, as Rust text.
-pub(crate) fn last_error() -> Option<String> {
+/// Replaces the calling thread's last error with `error`, returning the old one.
+///
+/// A callback stage uses it to see only the errors of its own tk_ calls, and
+/// to leave the caller's message as it was.
+pub(crate) fn swap_last_error(error: Option<CString>) -> Option<CString> {
     LAST_ERROR
-        .try_with(|slot| {
-            slot.borrow()
-                .as_ref()
-                .map(|s| s.to_string_lossy().into_owned())
-        })
+        .try_with(|slot| std::mem::replace(&mut *slot.borrow_mut(), error))
         .ok()
         .flatten()
 }

@@ -176,12 +176,13 @@ impl Transformer for Callback {
             .map(|t| ptr::from_ref::<Trace>(t).cast::<tk_trace>())
             .collect();
         let mut out: *mut tk_trace = ptr::null_mut();
-        boundary::clear_last_error();
+        let callers_error = boundary::swap_last_error(None);
         // SAFETY:
         // - `handles` holds `inputs.len()` pointers to live traces laid out as
         //   `tk_trace` handles (a handle is a pointer to the `Trace`), borrowed for the call;
         // - `out` is a valid, writable local; `user_data` is the caller's own pointer.
         let status = unsafe { (self.f)(handles.as_ptr(), handles.len(), &mut out, self.data.ptr) };
+        let callback_error = boundary::swap_last_error(callers_error);
         let out = NonNull::new(out).map(|p| {
             // SAFETY: a non-NULL `*out` is a trace handle the callback hands over to us.
             unsafe { tk_trace::from_raw(p) }
@@ -191,8 +192,12 @@ impl Transformer for Callback {
             (tk_status::TK_OK, None) => {
                 Err("the C callback returned TK_OK but stored no trace in *out".into())
             }
-            (status, _) => Err(match boundary::last_error() {
-                Some(message) => format!("the C callback returned {}: {message}", status.name()),
+            (status, _) => Err(match callback_error {
+                Some(message) => format!(
+                    "the C callback returned {}: {}",
+                    status.name(),
+                    message.to_string_lossy()
+                ),
                 None => format!("the C callback returned {}", status.name()),
             }
             .into()),
