@@ -11,7 +11,7 @@ use rand_distr::{Distribution, Normal};
 use realfft::RealFftPlanner;
 use rustfft::FftPlanner;
 use tracekit_core::{Trace, Transformer};
-use tracekit_dsp::{Envelope, Fft, Psd};
+use tracekit_dsp::{Envelope, Fft, FftScale, Psd};
 
 const N: usize = 1 << 20;
 
@@ -38,6 +38,9 @@ fn bench(c: &mut Criterion) {
     g.bench_function("fft_2^20_hann_db", |b| {
         b.iter(|| fft.transform(&[black_box(&trace)]).unwrap())
     });
+
+    let linear = Fft { scale: FftScale::Linear, ..Fft::default() };
+    g.bench_function("fft_2^20_hann_linear", |b| b.iter(|| linear.transform(&[black_box(&trace)]).unwrap()));
 
     let r2c = RealFftPlanner::<f64>::new().plan_fft_forward(N);
     let mut out = r2c.make_output_vec();
