@@ -34,7 +34,18 @@ pub(crate) fn execute(
 ) -> Result<Vec<Run>, Failure> {
     // Inputs at or above `cutoff` start no more stages (set by the first failure).
     let cutoff = AtomicUsize::new(usize::MAX);
-    thread::scope(|scope| Engine::new(plan, inputs, workers, &cutoff).drive(scope))
+    let mut engine = Engine::new(plan, inputs, workers, &cutoff);
+    // A chain (or anything that never has two stages runnable at once) ends
+    // here, without a thread scope or a channel.
+    if engine.advance_inline() {
+        thread::scope(|scope| {
+            // The pool lives in the scope's closure so that, returning or
+            // unwinding, it closes the queue before the scope joins the workers.
+            let mut pool = Pool::new();
+            engine.drive(scope, &mut pool)
+        })?;
+    }
+    engine.finish()
 }
 
 /// One stage of one input, handed to whichever worker takes it.
@@ -70,7 +81,8 @@ struct TraceRun<'p> {
     error: Option<Error>,
 }
 
-/// The channels, created on the first hand-off: a chain never needs them.
+/// The channels and the workers' count, created on the first hand-off: a
+/// chain never needs them.
 struct Pool {
     jobs: Sender<Job>,
     jobs_rx: Receiver<Job>,
@@ -110,7 +122,6 @@ struct Engine<'p> {
     failure: Option<Failure>,
     /// Stages handed out and not yet back, all runs together.
     outstanding: usize,
-    pool: Option<Pool>,
 }
 
 impl<'p> Engine<'p> {
@@ -131,7 +142,6 @@ impl<'p> Engine<'p> {
             finished: inputs.iter().map(|_| None).collect(),
             failure: None,
             outstanding: 0,
-            pool: None,
         }
     }
 
@@ -139,22 +149,37 @@ impl<'p> Engine<'p> {
         self.cutoff.load(Ordering::Relaxed)
     }
 
-    fn drive<'scope>(mut self, scope: &'scope Scope<'scope, '_>) -> Result<Vec<Run>, Failure>
+    /// Runs what it can on the calling thread alone: while exactly one stage
+    /// is runnable and nothing is in flight. Returns whether stages remain
+    /// that need workers.
+    fn advance_inline(&mut self) -> bool {
+        loop {
+            self.admit();
+            if self.active.is_empty() {
+                return false;
+            }
+            if self.outstanding > 0 {
+                return true;
+            }
+            match self.only_ready() {
+                Some((index, stage)) => self.run_inline(index, stage),
+                None => return true,
+            }
+        }
+    }
+
+    /// Runs every admitted and remaining input to its end, with workers.
+    fn drive<'scope>(
+        &mut self,
+        scope: &'scope Scope<'scope, '_>,
+        pool: &mut Pool,
+    ) -> Result<(), Failure>
     where
         'p: 'scope,
     {
-        loop {
-            self.admit();
-            let Some(&first) = self.active.first() else {
-                break;
-            };
-            if self.outstanding == 0 {
-                if let Some((index, stage)) = self.only_ready() {
-                    self.run_inline(index, stage);
-                    continue;
-                }
-            }
-            self.dispatch(scope);
+        while self.advance_inline() {
+            let first = self.active.first().copied().unwrap_or(0);
+            self.dispatch(scope, pool);
             if self.outstanding == 0 {
                 // Open runs with nothing runnable and nothing running: a plan
                 // made by a pipeline never gets here.
@@ -163,7 +188,7 @@ impl<'p> Engine<'p> {
                     error: Error::Executor("the thread executor found no runnable stage".into()),
                 });
             }
-            let done = self.next_done().map_err(|error| Failure {
+            let done = self.next_done(pool).map_err(|error| Failure {
                 index: first,
                 error,
             })?;
@@ -173,8 +198,11 @@ impl<'p> Engine<'p> {
             }
             self.record(done.index, done.stage, done.outcome);
         }
-        // Closing the queue lets the workers leave before the scope joins them.
-        self.pool = None;
+        Ok(())
+    }
+
+    /// The runs in input order, or the failure of the lowest failing input.
+    fn finish(self) -> Result<Vec<Run>, Failure> {
         if let Some(failure) = self.failure {
             return Err(failure);
         }
@@ -242,13 +270,12 @@ impl<'p> Engine<'p> {
 
     /// Hands every runnable stage of every live run to the queue, then makes
     /// sure enough workers exist to take them.
-    fn dispatch<'scope>(&mut self, scope: &'scope Scope<'scope, '_>)
+    fn dispatch<'scope>(&mut self, scope: &'scope Scope<'scope, '_>, pool: &mut Pool)
     where
         'p: 'scope,
     {
         let cutoff = self.cutoff();
         let plan = self.plan;
-        let pool = self.pool.get_or_insert_with(Pool::new);
         let mut missing = None;
         for &index in self.active.iter().take_while(|&&i| i < cutoff) {
             let Some(run) = self.runs[index].as_mut() else {
@@ -277,7 +304,7 @@ impl<'p> Engine<'p> {
                 break;
             }
         }
-        self.spawn_workers(scope);
+        self.spawn_workers(scope, pool);
         if let Some((index, stage)) = missing {
             let error = Error::Executor(format!(
                 "inputs of stage '{}' are not ready",
@@ -289,7 +316,7 @@ impl<'p> Engine<'p> {
 
     /// Spawns workers until each handed-out stage has a thread, up to
     /// `workers` of them. With one worker the calling thread does it all.
-    fn spawn_workers<'scope>(&mut self, scope: &'scope Scope<'scope, '_>)
+    fn spawn_workers<'scope>(&self, scope: &'scope Scope<'scope, '_>, pool: &mut Pool)
     where
         'p: 'scope,
     {
@@ -299,9 +326,6 @@ impl<'p> Engine<'p> {
             0
         };
         let (plan, cutoff) = (self.plan, self.cutoff);
-        let Some(pool) = self.pool.as_mut() else {
-            return;
-        };
         while pool.can_spawn && pool.spawned < want {
             let id = pool.spawned + 1;
             let (jobs, done) = (pool.jobs_rx.clone(), pool.done.clone());
@@ -321,11 +345,7 @@ impl<'p> Engine<'p> {
     ///
     /// With workers, the calling thread only coordinates: were it to run a
     /// long stage itself, stages that become ready meanwhile would wait for it.
-    fn next_done(&self) -> Result<Done, Error> {
-        let pool = self
-            .pool
-            .as_ref()
-            .ok_or_else(|| Error::Executor("stages in flight without a queue".into()))?;
+    fn next_done(&self, pool: &Pool) -> Result<Done, Error> {
         if pool.spawned == 0 {
             if let Ok(job) = pool.jobs_rx.try_recv() {
                 return Ok(perform(self.plan, self.cutoff, job, 0));
