@@ -6,12 +6,21 @@
 
 use std::time::{Duration, Instant};
 
-use tracekit_core::{Executor, INPUT, ParamValue, Params, Pipeline, SequentialExecutor, Step, Trace};
+use tracekit_core::{
+    Executor, INPUT, ParamValue, Params, Pipeline, SequentialExecutor, Step, Trace,
+};
 use tracekit_exec_process::ProcessExecutor;
 
 fn step(name: &str, kind: &str, params: &[(&str, ParamValue)]) -> Step {
-    let params: Params = params.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
-    Step::boxed(name, tracekit_dsp::build(kind, &params).expect("a built-in stage")).input(INPUT)
+    let params: Params = params
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    Step::boxed(
+        name,
+        tracekit_dsp::build(kind, &params).expect("a built-in stage"),
+    )
+    .input(INPUT)
 }
 
 fn input(n: usize) -> Trace {
@@ -49,14 +58,30 @@ fn main() {
         return;
     }
     let p = Pipeline::new([
-        step("lowpass", "lowpass", &[("cutoff", 50e3.into()), ("order", 4i64.into())]),
-        step("highpass", "highpass", &[("cutoff", 1e3.into()), ("order", 4i64.into())]),
+        step(
+            "lowpass",
+            "lowpass",
+            &[("cutoff", 50e3.into()), ("order", 4i64.into())],
+        ),
+        step(
+            "highpass",
+            "highpass",
+            &[("cutoff", 1e3.into()), ("order", 4i64.into())],
+        ),
         step(
             "bandpass",
             "bandpass",
-            &[("low", 1e3.into()), ("high", 50e3.into()), ("order", 4i64.into())],
+            &[
+                ("low", 1e3.into()),
+                ("high", 50e3.into()),
+                ("order", 4i64.into()),
+            ],
         ),
-        step("fft", "fft", &[("window", "hann".into()), ("scale", "db".into())]),
+        step(
+            "fft",
+            "fft",
+            &[("window", "hann".into()), ("scale", "db".into())],
+        ),
     ])
     .expect("a valid pipeline");
     let x = input(1 << 20);
@@ -72,7 +97,10 @@ fn main() {
     for e in [&SequentialExecutor as &dyn Executor, &process] {
         let run = p.run_on(e, &x).expect("a run");
         for (name, r) in p.step_names().iter().zip(run.records()) {
-            println!("    {name:<10} worker {} start {:>10.1?} took {:>10.1?}", r.worker, r.start, r.duration);
+            println!(
+                "    {name:<10} worker {} start {:>10.1?} took {:>10.1?}",
+                r.worker, r.start, r.duration
+            );
         }
     }
 }

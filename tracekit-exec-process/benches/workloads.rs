@@ -72,13 +72,13 @@ fn input(n: usize) -> Trace {
 }
 
 fn w0() -> Pipeline {
-    Pipeline::new((0..4).map(|k| Step::new(format!("scale{k}"), Scale(1.0 + k as f64)))).expect("a valid pipeline")
+    Pipeline::new((0..4).map(|k| Step::new(format!("scale{k}"), Scale(1.0 + k as f64))))
+        .expect("a valid pipeline")
 }
 
 fn w1() -> Pipeline {
-    let stage = |name: &str, pole: f64| {
-        Step::new(name, Recursive { pole, passes: 12 }).input(INPUT)
-    };
+    let stage =
+        |name: &str, pole: f64| Step::new(name, Recursive { pole, passes: 12 }).input(INPUT);
     Pipeline::new([
         stage("lowpass", 0.9),
         stage("highpass", 0.5),
@@ -161,7 +161,10 @@ fn memory_child(kind: &str) {
                                 })
                             })
                             .collect();
-                        halves.into_iter().flat_map(|h| h.join().expect("a thread")).collect()
+                        halves
+                            .into_iter()
+                            .flat_map(|h| h.join().expect("a thread"))
+                            .collect()
                     });
                     std::hint::black_box(outs);
                 }
@@ -211,7 +214,10 @@ fn main() {
     if args.iter().any(|a| a == "--records") {
         let run = p1.run_on(&process, &x1).expect("a run");
         for (name, r) in p1.step_names().iter().zip(run.records()) {
-            println!("    {name:<10} worker {} start {:>10.1?} took {:>10.1?}", r.worker, r.start, r.duration);
+            println!(
+                "    {name:<10} worker {} start {:>10.1?} took {:>10.1?}",
+                r.worker, r.start, r.duration
+            );
         }
     }
     drop(process);

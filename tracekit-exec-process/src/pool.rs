@@ -4,7 +4,8 @@
 
 use std::{
     collections::{HashMap, VecDeque},
-    os::fd::{AsFd, OwnedFd, RawFd},
+    os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd},
+    sync::Arc,
     time::{Duration, Instant},
 };
 
@@ -12,7 +13,7 @@ use nix::{errno::Errno, sys::wait::WaitStatus};
 use tracekit_core::{Error, Plan, Run, Schedule, Source, StageRecord, Trace};
 
 use crate::{
-    segment::{self, Segment},
+    segment::{self, Recycler, Segment, SegmentFd},
     sys,
     wire::{Reply, Request, Status},
     worker::{Received, Worker},
@@ -29,6 +30,7 @@ const MAX_SEND_TRIES: u32 = 3;
 #[derive(Debug)]
 pub(crate) struct Pool {
     slots: Vec<Option<Worker>>,
+    recycler: Arc<Recycler>,
     /// The stage state the live workers were forked with.
     state_id: Option<u64>,
 }
@@ -60,6 +62,7 @@ impl Pool {
     pub(crate) fn new(workers: usize) -> Pool {
         Pool {
             slots: (0..workers).map(|_| None).collect(),
+            recycler: Recycler::new(2 * workers + 4),
             state_id: None,
         }
     }
@@ -110,6 +113,7 @@ impl Pool {
         let mut batch = Batch {
             plan,
             inputs,
+            recycler: &self.recycler,
             limit: plan.stage_timeout().or(default_limit),
             jobs: vec![None; self.slots.len()],
             active: Vec::new(),
@@ -137,6 +141,7 @@ impl Pool {
 struct Batch<'p, 'a> {
     plan: &'p Plan<'a>,
     inputs: &'p [Trace],
+    recycler: &'p Arc<Recycler>,
     limit: Option<Duration>,
     /// What each worker slot is running.
     jobs: Vec<Option<Job>>,
@@ -186,8 +191,11 @@ impl<'p, 'a> Batch<'p, 'a> {
         while self.active.len() < max_active && self.next_input < self.inputs.len() {
             let index = self.next_input;
             self.next_input += 1;
-            let input = match segment::write_trace(&self.inputs[index]) {
-                Ok(seg) => seg,
+            let input = match segment::write_trace(&self.inputs[index], self.recycler.take()) {
+                Ok((fd, layout)) => Segment {
+                    fd: SegmentFd::new(fd, self.recycler),
+                    layout,
+                },
                 Err(e) => return self.fail(index, Error::Executor(format!("input trace: {e}"))),
             };
             let n = self.plan.len();
@@ -217,10 +225,13 @@ impl<'p, 'a> Batch<'p, 'a> {
     fn held_fds(&self, slots: &[Option<Worker>]) -> Vec<RawFd> {
         let sockets = slots.iter().flatten().map(|w| sys::raw(w.sock()));
         let segments = self.active.iter().flat_map(|a| {
-            std::iter::once(sys::raw(&a.input.fd))
-                .chain(a.segments.iter().flatten().map(|s| sys::raw(&s.fd)))
+            std::iter::once(sys::raw(&*a.input.fd))
+                .chain(a.segments.iter().flatten().map(|s| sys::raw(&*s.fd)))
         });
-        sockets.chain(segments).collect()
+        sockets
+            .chain(segments)
+            .chain(self.recycler.raw_fds())
+            .collect()
     }
 
     /// Sends ready stages to free workers, forking workers where slots are empty.
@@ -276,7 +287,7 @@ impl<'p, 'a> Batch<'p, 'a> {
             .find(|a| a.index == run)
             .ok_or(Errno::ESRCH)?;
         let mut positions: HashMap<Source, u32> = HashMap::new();
-        let mut fds: Vec<&OwnedFd> = Vec::new();
+        let mut fds: Vec<BorrowedFd<'_>> = Vec::new();
         let mut layouts = Vec::new();
         let mut inputs = Vec::new();
         for &source in self.plan.inputs(stage) {
@@ -286,16 +297,23 @@ impl<'p, 'a> Batch<'p, 'a> {
             }
             .ok_or(Errno::ENOENT)?;
             let pos = *positions.entry(source).or_insert_with(|| {
-                fds.push(&seg.fd);
+                fds.push(seg.fd.fd());
                 layouts.push(seg.layout);
                 (fds.len() - 1) as u32
             });
             inputs.push(pos);
         }
+        // A free segment for the output, if one is kept: the worker writes
+        // into pages that already exist. This process lets go of it.
+        let output = self.recycler.take();
+        if let Some(fd) = &output {
+            fds.push(fd.as_fd());
+        }
         let request = Request {
             stage: stage as u32,
             segments: layouts,
             inputs,
+            output: output.is_some(),
         };
         worker.send(&request, &fds)
     }
@@ -456,14 +474,15 @@ impl<'p, 'a> Batch<'p, 'a> {
             ));
         };
         let active = &mut self.active[pos];
+        let seg = SegmentFd::new(fd, self.recycler);
         if plan.keeps(job.stage) {
-            let trace = segment::map_trace(fd.as_fd(), reply.layout, false)
+            let trace = segment::map_trace(seg.fd(), reply.layout, false, Some(&seg))
                 .map_err(|e| Error::Executor(format!("output of stage '{step}': {e}")))?;
             active.results[job.stage] = Some(trace);
         }
         if !plan.readers(job.stage).is_empty() {
             active.segments[job.stage] = Some(Segment {
-                fd,
+                fd: seg,
                 layout: reply.layout,
             });
         }

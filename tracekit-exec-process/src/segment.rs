@@ -3,8 +3,11 @@
 
 use std::{
     fmt,
-    os::fd::{BorrowedFd, OwnedFd},
-    sync::Arc,
+    os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd},
+    sync::{
+        Arc, Mutex, PoisonError, Weak,
+        atomic::{AtomicUsize, Ordering},
+    },
 };
 
 use tracekit_core::{SampleBuffer, Trace, TraceMeta};
@@ -14,11 +17,127 @@ use crate::{
     wire::{self, SegmentLayout},
 };
 
+/// The most segments one executor's live traces keep open for reuse; traces
+/// beyond it keep only their mapping (descriptors are a scarce resource).
+const MAX_LENT: usize = 64;
+
+/// Segments kept for reuse. Writing into a reused segment costs a copy;
+/// writing into a fresh one also costs allocating its pages, which is several
+/// times slower.
+///
+/// A segment comes back here only when nothing maps it any more (the last
+/// [`SegmentFd`] holder, a trace's samples or a run's bookkeeping, dropped),
+/// and leaves only to be written: this is the protocol that keeps every
+/// mapping immutable while it exists.
+#[derive(Debug)]
+pub(crate) struct Recycler {
+    free: Mutex<Vec<OwnedFd>>,
+    capacity: usize,
+    lent: AtomicUsize,
+}
+
+impl Recycler {
+    /// A recycler that keeps at most `capacity` free segments.
+    pub(crate) fn new(capacity: usize) -> Arc<Recycler> {
+        Arc::new(Recycler {
+            free: Mutex::new(Vec::new()),
+            capacity,
+            lent: AtomicUsize::new(0),
+        })
+    }
+
+    fn free(&self) -> std::sync::MutexGuard<'_, Vec<OwnedFd>> {
+        self.free.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A free segment to write into, if one is kept.
+    pub(crate) fn take(&self) -> Option<OwnedFd> {
+        self.free().pop()
+    }
+
+    /// The descriptors of the free segments (a new worker closes them).
+    pub(crate) fn raw_fds(&self) -> Vec<RawFd> {
+        self.free().iter().map(sys::raw).collect()
+    }
+
+    fn give_back(&self, fd: OwnedFd) {
+        let mut free = self.free();
+        if free.len() < self.capacity {
+            free.push(fd);
+        }
+    }
+}
+
+/// A segment's descriptor, shared by everything that uses the segment; the
+/// last holder to drop gives it back to its recycler.
+#[derive(Debug)]
+pub(crate) struct SegmentFd {
+    /// Present until drop.
+    fd: Option<OwnedFd>,
+    home: Weak<Recycler>,
+}
+
+impl SegmentFd {
+    pub(crate) fn new(fd: OwnedFd, home: &Arc<Recycler>) -> Arc<SegmentFd> {
+        Arc::new(SegmentFd {
+            fd: Some(fd),
+            home: Arc::downgrade(home),
+        })
+    }
+
+    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
+        match &self.fd {
+            Some(fd) => fd.as_fd(),
+            None => unreachable!("a segment descriptor is present until drop"),
+        }
+    }
+}
+
+impl AsFd for SegmentFd {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd()
+    }
+}
+
+impl Drop for SegmentFd {
+    fn drop(&mut self) {
+        if let (Some(fd), Some(home)) = (self.fd.take(), self.home.upgrade()) {
+            home.give_back(fd);
+        }
+    }
+}
+
+/// A trace's hold on its segment, counted against [`MAX_LENT`].
+#[derive(Debug)]
+struct Lent(Arc<SegmentFd>);
+
+impl Lent {
+    fn new(seg: &Arc<SegmentFd>) -> Option<Lent> {
+        let home = seg.home.upgrade()?;
+        home.lent
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < MAX_LENT).then_some(n + 1)
+            })
+            .ok()?;
+        Some(Lent(Arc::clone(seg)))
+    }
+}
+
+impl Drop for Lent {
+    fn drop(&mut self) {
+        if let Some(home) = self.0.home.upgrade() {
+            home.lent.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
 /// Samples that live in a read-only shared-memory mapping; unmapped when the
-/// last trace using them drops.
+/// last trace using them drops, and only then is the segment reusable.
 pub(crate) struct SharedSamples {
+    // Field order matters: the mapping goes before the segment is given back.
     map: Mapping,
     len: usize,
+    _segment: Option<Lent>,
 }
 
 impl fmt::Debug for SharedSamples {
@@ -36,46 +155,58 @@ impl SampleBuffer for SharedSamples {
     }
 }
 
-/// One written segment: its descriptor and layout.
-#[derive(Debug)]
+/// One written segment of a run: its descriptor and layout.
+#[derive(Debug, Clone)]
 pub(crate) struct Segment {
-    pub(crate) fd: OwnedFd,
+    pub(crate) fd: Arc<SegmentFd>,
     pub(crate) layout: SegmentLayout,
 }
 
-/// Writes `trace` (samples, then metadata) into a new sealed segment.
-pub(crate) fn write_trace(trace: &Trace) -> Result<Segment, String> {
+/// Writes `trace` (samples, then metadata) into segment `into`, or a new one.
+pub(crate) fn write_trace(
+    trace: &Trace,
+    into: Option<OwnedFd>,
+) -> Result<(OwnedFd, SegmentLayout), String> {
     let meta = wire::encode_meta(trace.meta());
-    let fd = sys::create_segment(&[sys::f64_bytes(trace.samples()), &meta]).map_err(|e| {
+    let fd = match into {
+        Some(fd) => fd,
+        None => {
+            sys::new_segment().map_err(|e| format!("cannot create a shared-memory segment: {e}"))?
+        }
+    };
+    sys::write_segment(fd.as_fd(), &[sys::f64_bytes(trace.samples()), &meta]).map_err(|e| {
         format!(
-            "cannot create a shared-memory segment of {} samples: {e}",
+            "cannot write {} samples into a shared-memory segment: {e}",
             trace.len()
         )
     })?;
-    Ok(Segment {
-        fd,
-        layout: SegmentLayout {
-            samples: trace.len() as u64,
-            meta_len: meta.len() as u64,
-        },
-    })
+    let layout = SegmentLayout {
+        samples: trace.len() as u64,
+        meta_len: meta.len() as u64,
+    };
+    Ok((fd, layout))
 }
 
-/// Writes `text` into a new sealed segment; `None` for empty text.
+/// Writes `text` into a new segment; `None` for empty text.
 pub(crate) fn write_text(text: &str) -> Result<Option<OwnedFd>, String> {
     if text.is_empty() {
         return Ok(None);
     }
-    sys::create_segment(&[text.as_bytes()])
-        .map(Some)
-        .map_err(|e| format!("cannot create a shared-memory segment for a message: {e}"))
+    let fd =
+        sys::new_segment().map_err(|e| format!("cannot create a segment for a message: {e}"))?;
+    sys::write_segment(fd.as_fd(), &[text.as_bytes()])
+        .map_err(|e| format!("cannot write a message into a segment: {e}"))?;
+    Ok(Some(fd))
 }
 
-/// Maps segment `fd` and gives the trace it holds, samples shared, not copied.
+/// Maps segment `fd` and gives the trace it holds, samples shared, not
+/// copied. With `keep`, the trace holds the segment so that it is reused
+/// once the trace drops.
 pub(crate) fn map_trace(
     fd: BorrowedFd<'_>,
     layout: SegmentLayout,
     populate: bool,
+    keep: Option<&Arc<SegmentFd>>,
 ) -> Result<Trace, String> {
     let total = layout.total().ok_or_else(|| {
         format!(
@@ -91,10 +222,15 @@ pub(crate) fn map_trace(
     if map.f64s(len).is_none() {
         return Err(format!("a segment does not hold its {len} samples"));
     }
+    let samples = SharedSamples {
+        map,
+        len,
+        _segment: keep.and_then(Lent::new),
+    };
     // `from_buffer` checks the rate, but a stage may legitimately return a
     // trace whose metadata it set by hand: keep it exactly as it was.
-    let mut trace = Trace::from_buffer(Arc::new(SharedSamples { map, len }), TraceMeta::default())
-        .map_err(|e| e.to_string())?;
+    let mut trace =
+        Trace::from_buffer(Arc::new(samples), TraceMeta::default()).map_err(|e| e.to_string())?;
     *trace.meta_mut() = meta;
     Ok(trace)
 }
@@ -115,8 +251,6 @@ pub(crate) fn read_text(fd: Option<BorrowedFd<'_>>, len: u64) -> Result<String, 
 
 #[cfg(test)]
 mod tests {
-    use std::os::fd::AsFd;
-
     use super::*;
 
     #[test]
@@ -125,18 +259,18 @@ mod tests {
             .unwrap()
             .with_measurement("rms", 0.25);
         t.meta_mut().channel = "CH2".into();
-        let seg = write_trace(&t).unwrap();
-        let back = map_trace(seg.fd.as_fd(), seg.layout, true).unwrap();
-        drop(seg);
+        let (fd, layout) = write_trace(&t, None).unwrap();
+        let back = map_trace(fd.as_fd(), layout, true, None).unwrap();
+        drop(fd);
         assert!(back.bit_eq(&t));
     }
 
     #[test]
     fn an_empty_trace_round_trips() {
         let t = Trace::new(vec![], 1.0).unwrap();
-        let seg = write_trace(&t).unwrap();
+        let (fd, layout) = write_trace(&t, None).unwrap();
         assert!(
-            map_trace(seg.fd.as_fd(), seg.layout, false)
+            map_trace(fd.as_fd(), layout, false, None)
                 .unwrap()
                 .bit_eq(&t)
         );
@@ -145,17 +279,17 @@ mod tests {
     #[test]
     fn a_wrong_layout_is_an_error() {
         let t = Trace::new(vec![1.0; 4], 1.0).unwrap();
-        let seg = write_trace(&t).unwrap();
+        let (fd, layout) = write_trace(&t, None).unwrap();
         let too_long = SegmentLayout {
             samples: 1 << 20,
-            ..seg.layout
+            ..layout
         };
-        assert!(map_trace(seg.fd.as_fd(), too_long, false).is_err());
+        assert!(map_trace(fd.as_fd(), too_long, false, None).is_err());
         let shifted = SegmentLayout {
             samples: 3,
-            meta_len: seg.layout.meta_len + 8,
+            meta_len: layout.meta_len + 8,
         };
-        assert!(map_trace(seg.fd.as_fd(), shifted, false).is_err());
+        assert!(map_trace(fd.as_fd(), shifted, false, None).is_err());
     }
 
     #[test]
@@ -168,32 +302,34 @@ mod tests {
         assert!(write_text("").unwrap().is_none());
         assert_eq!(read_text(None, 0).unwrap(), "");
     }
-}
-
-#[cfg(test)]
-mod timing_probe {
-    use std::{os::fd::AsFd, time::Instant};
-
-    use super::*;
 
     #[test]
-    #[ignore]
-    fn probe() {
-        let t = Trace::new((0..1 << 20).map(|k| k as f64).collect(), 1.0).unwrap();
+    fn segments_come_back_when_the_last_holder_drops() {
+        let recycler = Recycler::new(2);
+        let big = Trace::new(vec![2.0; 1000], 1.0).unwrap();
+        let (fd, layout) = write_trace(&big, None).unwrap();
+        let seg = SegmentFd::new(fd, &recycler);
+        let trace = map_trace(seg.fd(), layout, false, Some(&seg)).unwrap();
+        drop(seg);
+        assert!(recycler.take().is_none(), "the trace still maps it");
+        drop(trace);
+        let reused = recycler.take().expect("given back");
+        // A smaller trace written over a bigger one reads back exactly.
+        let small = Trace::new(vec![3.0; 10], 2.0).unwrap();
+        let (fd, layout) = write_trace(&small, Some(reused)).unwrap();
+        assert!(
+            map_trace(fd.as_fd(), layout, false, None)
+                .unwrap()
+                .bit_eq(&small)
+        );
+    }
+
+    #[test]
+    fn the_recycler_keeps_at_most_its_capacity() {
+        let recycler = Recycler::new(1);
         for _ in 0..3 {
-            let a = Instant::now();
-            let seg = write_trace(&t).unwrap();
-            let b = Instant::now();
-            let m = map_trace(seg.fd.as_fd(), seg.layout, true).unwrap();
-            let c = Instant::now();
-            let s: f64 = m.samples().iter().sum();
-            let d = Instant::now();
-            let v = m.samples().to_vec();
-            let e = Instant::now();
-            drop(m);
-            drop(seg);
-            let f = Instant::now();
-            eprintln!("write {:?} map {:?} sum {:?} to_vec {:?} drop {:?} {s} {}", b - a, c - b, d - c, e - d, f - e, v.len());
+            drop(SegmentFd::new(sys::new_segment().unwrap(), &recycler));
         }
+        assert_eq!(recycler.raw_fds().len(), 1);
     }
 }

@@ -17,7 +17,6 @@ use std::{
 
 use nix::{
     errno::Errno,
-    fcntl::{FcntlArg, SealFlag, fcntl},
     poll::{PollFd, PollFlags, PollTimeout, poll},
     sys::{
         memfd::{MFdFlags, memfd_create},
@@ -28,6 +27,7 @@ use nix::{
             UnixAddr, recvmsg, sendmsg, socketpair,
         },
         stat::fstat,
+        uio::pwrite,
         wait::{WaitPidFlag, WaitStatus, waitpid},
     },
     unistd::{ForkResult, Pid, fork},
@@ -35,12 +35,6 @@ use nix::{
 
 /// The most descriptors one message carries (the kernel allows 253).
 pub(crate) const MAX_FDS: usize = 250;
-
-/// The seals every segment carries once written: its size and contents are
-/// fixed for as long as anyone holds it.
-fn segment_seals() -> SealFlag {
-    SealFlag::F_SEAL_SHRINK | SealFlag::F_SEAL_GROW | SealFlag::F_SEAL_WRITE | SealFlag::F_SEAL_SEAL
-}
 
 // ---------------------------------------------------------------- processes
 
@@ -207,29 +201,38 @@ pub(crate) fn poll_readable(fds: &[BorrowedFd<'_>], timeout: Duration) -> nix::R
 
 // ---------------------------------------------------------------- segments
 
-/// Creates an anonymous shared-memory segment holding `parts` one after the
-/// other, sealed against any change; gives its descriptor.
-pub(crate) fn create_segment(parts: &[&[u8]]) -> nix::Result<OwnedFd> {
-    let fd = memfd_create(
-        c"tracekit-segment",
-        MFdFlags::MFD_CLOEXEC | MFdFlags::MFD_ALLOW_SEALING,
-    )?;
+/// Creates an empty anonymous shared-memory segment, close-on-exec.
+pub(crate) fn new_segment() -> nix::Result<OwnedFd> {
+    memfd_create(c"tracekit-segment", MFdFlags::MFD_CLOEXEC)
+}
+
+/// Writes `parts` one after the other from the start of segment `fd`,
+/// growing it as needed (a reused segment keeps its pages: no allocation).
+pub(crate) fn write_segment(fd: BorrowedFd<'_>, parts: &[&[u8]]) -> nix::Result<()> {
+    let mut offset: i64 = 0;
     for part in parts {
         let mut rest = *part;
         while !rest.is_empty() {
-            match nix::unistd::write(&fd, rest) {
+            match pwrite(fd, rest, offset) {
                 Err(Errno::EINTR) => continue,
                 Ok(0) => return Err(Errno::ENOSPC),
-                Ok(n) => rest = &rest[n..],
+                Ok(n) => {
+                    rest = &rest[n..];
+                    offset += n as i64;
+                }
                 Err(e) => return Err(e),
             }
         }
     }
-    fcntl(&fd, FcntlArg::F_ADD_SEALS(segment_seals()))?;
-    Ok(fd)
+    Ok(())
 }
 
-/// A read-only mapping of a sealed segment; unmapped on drop.
+/// A read-only mapping of a segment; unmapped on drop.
+///
+/// Segments are shared memory, so immutability is a protocol: a segment is
+/// written only by the one process it was handed to for writing, before any
+/// mapping of it exists, and handed out for writing again only once every
+/// mapping of it is gone (see `segment::Recycler`).
 #[derive(Debug)]
 pub(crate) struct Mapping {
     ptr: NonNull<c_void>,
@@ -237,23 +240,20 @@ pub(crate) struct Mapping {
 }
 
 // SAFETY:
-// - The mapping is read-only and its segment is sealed against writes and
-//   shrinking, so its bytes never change and stay valid until `Drop`; sharing
-//   or moving the pointer across threads cannot create a data race.
+// - The mapping is read-only, and by the segment protocol (above) nobody
+//   writes or shrinks its segment while it exists: its bytes never change and
+//   stay valid until `Drop`; sharing or moving the pointer across threads
+//   cannot create a data race.
 unsafe impl Send for Mapping {}
 // SAFETY: as for `Send`: the memory is immutable for the mapping's lifetime.
 unsafe impl Sync for Mapping {}
 
 impl Mapping {
     /// Maps the first `len` bytes of segment `fd` read-only. Fails unless the
-    /// segment is sealed against writes and shrinking and holds `len` bytes.
+    /// segment holds `len` bytes.
     /// `populate` faults every page in at once (for data about to be read).
     pub(crate) fn open(fd: BorrowedFd<'_>, len: usize, populate: bool) -> nix::Result<Mapping> {
         let length = NonZeroUsize::new(len).ok_or(Errno::EINVAL)?;
-        let seals = SealFlag::from_bits_truncate(fcntl(fd, FcntlArg::F_GET_SEALS)?);
-        if !seals.contains(SealFlag::F_SEAL_SHRINK | SealFlag::F_SEAL_WRITE) {
-            return Err(Errno::EPERM);
-        }
         let size = u64::try_from(fstat(fd)?.st_size).map_err(|_| Errno::EINVAL)?;
         if size < len as u64 {
             return Err(Errno::EINVAL);
@@ -265,8 +265,8 @@ impl Mapping {
         // SAFETY:
         // - A new mapping at an address the kernel chooses overlaps no Rust
         //   object.
-        // - `len` bytes exist in the file (checked above) and the file cannot
-        //   shrink (sealed), so every mapped byte stays backed: no SIGBUS.
+        // - `len` bytes exist in the file (checked above) and, by the segment
+        //   protocol, it does not shrink while mapped: no SIGBUS.
         let ptr = unsafe { mmap(None, length, ProtFlags::PROT_READ, flags, fd, 0) }?;
         Ok(Mapping { ptr, len })
     }
@@ -275,7 +275,7 @@ impl Mapping {
     pub(crate) fn bytes(&self) -> &[u8] {
         // SAFETY:
         // - `ptr` points to `len` readable bytes, mapped until `self` drops.
-        // - The segment is sealed against writes: nobody mutates them.
+        // - By the segment protocol nobody writes them while mapped.
         unsafe { slice::from_raw_parts(self.ptr.as_ptr().cast::<u8>(), self.len) }
     }
 

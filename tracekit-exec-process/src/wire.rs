@@ -37,6 +37,9 @@ pub(crate) struct Request {
     pub(crate) segments: Vec<SegmentLayout>,
     /// For each declared input of the stage, the segment that holds it.
     pub(crate) inputs: Vec<u32>,
+    /// Whether one more descriptor follows the segments: a free segment to
+    /// write the output into.
+    pub(crate) output: bool,
 }
 
 /// How a worker's stage ended.
@@ -115,12 +118,13 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
 impl Request {
     /// The message bytes.
     pub(crate) fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(16 + 16 * self.segments.len() + 4 * self.inputs.len());
+        let mut out = Vec::with_capacity(20 + 16 * self.segments.len() + 4 * self.inputs.len());
         for v in [
             REQUEST_TAG,
             self.stage,
             self.segments.len() as u32,
             self.inputs.len() as u32,
+            u32::from(self.output),
         ] {
             out.extend_from_slice(&v.to_le_bytes());
         }
@@ -143,6 +147,11 @@ impl Request {
         let stage = r.u32()?;
         let n_segments = r.u32()? as usize;
         let n_inputs = r.u32()? as usize;
+        let output = match r.u32()? {
+            0 => false,
+            1 => true,
+            _ => return None,
+        };
         if n_segments > bytes.len() || n_inputs > bytes.len() {
             return None;
         }
@@ -161,6 +170,7 @@ impl Request {
             stage,
             segments,
             inputs,
+            output,
         })
     }
 }
@@ -307,6 +317,7 @@ mod tests {
                 },
             ],
             inputs: vec![1, 0, 1],
+            output: true,
         };
         assert_eq!(Request::decode(&req.encode()), Some(req.clone()));
         let mut bad = req.encode();

@@ -2,7 +2,7 @@
 //! handle on it.
 
 use std::{
-    os::fd::{AsFd, OwnedFd, RawFd},
+    os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd},
     panic,
     sync::{
         Once,
@@ -15,8 +15,7 @@ use nix::{errno::Errno, sys::wait::WaitStatus, unistd::Pid};
 use tracekit_core::{Error, Plan, Trace};
 
 use crate::{
-    segment::{self, Segment},
-    sys,
+    segment, sys,
     wire::{MAX_MESSAGE, Reply, Request, SegmentLayout, Status},
 };
 
@@ -93,12 +92,12 @@ impl Worker {
     }
 
     /// Asks the worker to run `request` on `segments` (in request order).
-    pub(crate) fn send(&self, request: &Request, segments: &[&OwnedFd]) -> Result<(), Errno> {
+    pub(crate) fn send(&self, request: &Request, segments: &[BorrowedFd<'_>]) -> Result<(), Errno> {
         let bytes = request.encode();
         if bytes.len() > MAX_MESSAGE || segments.len() > sys::MAX_FDS {
             return Err(Errno::EMSGSIZE);
         }
-        let fds: Vec<RawFd> = segments.iter().map(|fd| sys::raw(*fd)).collect();
+        let fds: Vec<RawFd> = segments.iter().map(sys::raw).collect();
         sys::send(self.sock.as_fd(), &bytes, &fds)
     }
 
@@ -182,9 +181,13 @@ fn failure(status: Status, text: &str, nanos: u64) -> (Reply, Option<OwnedFd>) {
 
 /// Runs one request in the worker.
 fn run_request(plan: &Plan<'_>, bytes: &[u8], fds: Vec<OwnedFd>) -> (Reply, Option<OwnedFd>) {
-    let Some(request) = Request::decode(bytes).filter(|r| r.segments.len() == fds.len()) else {
+    let Some(request) =
+        Request::decode(bytes).filter(|r| r.segments.len() + usize::from(r.output) == fds.len())
+    else {
         return failure(Status::Failed, "the worker received a malformed request", 0);
     };
+    let mut fds = fds;
+    let into = if request.output { fds.pop() } else { None };
     let stage = request.stage as usize;
     if stage >= plan.len() {
         return failure(
@@ -196,7 +199,7 @@ fn run_request(plan: &Plan<'_>, bytes: &[u8], fds: Vec<OwnedFd>) -> (Reply, Opti
     let traces: Result<Vec<Trace>, String> = fds
         .iter()
         .zip(&request.segments)
-        .map(|(fd, layout)| segment::map_trace(fd.as_fd(), *layout, true))
+        .map(|(fd, layout)| segment::map_trace(fd.as_fd(), *layout, true, None))
         .collect();
     drop(fds);
     let traces = match traces {
@@ -214,8 +217,8 @@ fn run_request(plan: &Plan<'_>, bytes: &[u8], fds: Vec<OwnedFd>) -> (Reply, Opti
     drop(inputs);
     drop(traces);
     match result {
-        Ok(out) => match segment::write_trace(&out) {
-            Ok(Segment { fd, layout }) => (
+        Ok(out) => match segment::write_trace(&out, into) {
+            Ok((fd, layout)) => (
                 Reply {
                     status: Status::Ok,
                     layout,
