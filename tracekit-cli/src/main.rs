@@ -8,10 +8,27 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod capture;
+mod demo;
+mod failure;
+mod graph;
+mod run;
+mod table;
+
+const EXAMPLES: &str = "\
+Examples:
+  tracekit demo                                 start here: the fan-out pipeline on every executor
+  tracekit demo --spec > fanout.toml            the demo's pipeline as a spec file
+  tracekit graph fanout.toml                    its steps and generations
+  tracekit run fanout.toml capture.wav --keep lowpass --format csv
+  tracekit bench W1
+
+Exit status: 0 success; 1 the work failed (for `run`: some inputs failed);
+2 usage or configuration error (bad arguments, a spec that does not load).";
 
 /// Parallel pipelines of signal-trace transformers.
 #[derive(Debug, Parser)]
-#[command(name = "tracekit", version, about)]
+#[command(name = "tracekit", version, about, after_help = EXAMPLES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -19,6 +36,13 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Runs the fan-out pipeline on a synthetic capture on every executor:
+    /// graph, stage times, speedups, equality check and measurements.
+    Demo(demo::DemoArgs),
+    /// Runs a spec file's pipeline over input files (CSV, WAV, NPY) as a batch.
+    Run(run::RunArgs),
+    /// Prints a spec file's dependency graph and generations (or Graphviz DOT).
+    Graph(graph::GraphArgs),
     /// Times the standard workloads (W0 overhead, W1 fan-out, W2 batch) on the executors.
     Bench(bench::BenchArgs),
 }
@@ -26,13 +50,16 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Bench(args) => bench::run(&args),
+        Command::Demo(args) => demo::run(&args),
+        Command::Run(args) => run::run(&args),
+        Command::Graph(args) => graph::run(&args),
+        Command::Bench(args) => bench::run(&args).map_err(failure::Failure::from),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err}");
-            ExitCode::FAILURE
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            failure.exit_code()
         }
     }
 }

@@ -1,0 +1,45 @@
+//! How a subcommand fails, and the exit status each failure gives.
+
+use std::{fmt, process::ExitCode};
+
+/// Exit status of a usage or configuration error found before any work.
+pub(crate) const EXIT_USAGE: u8 = 2;
+/// Exit status of a run in which some work failed.
+pub(crate) const EXIT_FAILED: u8 = 1;
+
+/// Why a subcommand did not succeed.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Bad arguments or configuration (a spec that does not load, an unknown
+    /// `--keep` step, an executor this build lacks), found before any work:
+    /// exit status 2, like clap's own usage errors.
+    Usage(String),
+    /// The work itself failed (a stage, an input file, writing an output):
+    /// exit status 1.
+    Failed(String),
+}
+
+impl Failure {
+    /// The process exit status for this failure.
+    pub(crate) fn exit_code(&self) -> ExitCode {
+        ExitCode::from(match self {
+            Failure::Usage(_) => EXIT_USAGE,
+            Failure::Failed(_) => EXIT_FAILED,
+        })
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Usage(m) | Failure::Failed(m) => f.write_str(m),
+        }
+    }
+}
+
+impl From<tracekit::Error> for Failure {
+    /// A library error met while working.
+    fn from(err: tracekit::Error) -> Failure {
+        Failure::Failed(err.to_string())
+    }
+}

@@ -1,0 +1,118 @@
+//! `tracekit graph`: a spec file's dependency graph and generations, as a
+//! table or as Graphviz DOT.
+
+use std::{fmt::Write as _, path::PathBuf};
+
+use clap::Args;
+use tracekit::{INPUT, ParallelPipeline, Pipeline, spec};
+
+use crate::{
+    failure::Failure,
+    table::{Align, Table},
+};
+
+const EXAMPLES: &str = "\
+Examples:
+  tracekit graph fanout.toml              steps, kinds, inputs and generations
+  tracekit graph fanout.toml --dot | dot -Tsvg -o fanout.svg
+  tracekit demo --spec > demo.toml && tracekit graph demo.toml
+
+Exit status: 0 on success; 2 when the spec cannot be read or is not a valid
+pipeline (unknown kind or parameter, unknown input, cycle...).";
+
+/// Arguments of `tracekit graph`.
+#[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
+pub(crate) struct GraphArgs {
+    /// Pipeline spec file (TOML, or JSON with the same structure).
+    #[arg(value_name = "SPEC")]
+    spec: PathBuf,
+    /// Print Graphviz DOT instead of a table (render with `dot -Tsvg`).
+    #[arg(long)]
+    dot: bool,
+}
+
+/// Runs `tracekit graph`.
+pub(crate) fn run(args: &GraphArgs) -> Result<(), Failure> {
+    let pipeline = load(&args.spec)?;
+    if args.dot {
+        print!("{}", pipeline.to_dot());
+        return Ok(());
+    }
+    let workers = match pipeline.max_workers() {
+        Some(n) => n.to_string(),
+        None => "auto".to_owned(),
+    };
+    println!(
+        "{}: {} steps, output '{}', executor {} (workers {workers})",
+        args.spec.display(),
+        pipeline.len(),
+        pipeline.output_step(),
+        pipeline.executor_type(),
+    );
+    println!();
+    print!("{}", describe(&pipeline, true));
+    Ok(())
+}
+
+/// Loads a spec file; any error is a configuration error (exit status 2).
+pub(crate) fn load(path: &std::path::Path) -> Result<ParallelPipeline, Failure> {
+    spec::load_file(path).map_err(|e| Failure::Usage(e.to_string()))
+}
+
+/// What each step reads: its declared inputs, or the previous step (the
+/// input for the first step).
+pub(crate) fn reads(pipeline: &Pipeline) -> Vec<Vec<String>> {
+    let steps = pipeline.steps();
+    steps
+        .iter()
+        .enumerate()
+        .map(|(k, step)| match step.declared_inputs() {
+            Some(inputs) => inputs.to_vec(),
+            None if k == 0 => vec![INPUT.to_owned()],
+            None => vec![steps[k - 1].name().to_owned()],
+        })
+        .collect()
+}
+
+/// The "Steps" and "Generations" sections: each step with its kind and what
+/// it reads (and its parameters when `params`), then the Kahn generations.
+pub(crate) fn describe(pipeline: &Pipeline, params: bool) -> String {
+    let mut columns = vec![
+        ("step", Align::Left),
+        ("kind", Align::Left),
+        ("reads", Align::Left),
+    ];
+    if params {
+        columns.push(("parameters", Align::Left));
+    }
+    let mut table = Table::new(&columns);
+    for (step, reads) in pipeline.steps().iter().zip(reads(pipeline)) {
+        let t = step.transformer();
+        let name = if step.name() == pipeline.output_step() {
+            format!("{} (output)", step.name())
+        } else {
+            step.name().to_owned()
+        };
+        let settings: Vec<String> = t
+            .get_params()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        table.row([
+            name,
+            t.kind().to_owned(),
+            reads.join(", "),
+            settings.join(" "),
+        ]);
+    }
+    let mut out = String::from("Steps\n");
+    out.push_str(&table.render(2));
+    out.push_str("\nGenerations (the steps of one generation can run at the same time)\n");
+    let order = pipeline.get_execution_order();
+    let digits = order.len().to_string().len();
+    for (k, generation) in order.iter().enumerate() {
+        let _ = writeln!(out, "  {:>digits$}  {}", k + 1, generation.join(", "));
+    }
+    out
+}
