@@ -271,7 +271,7 @@ fn draw_panel<DB: DrawingBackend>(
         .y_label_formatter(&|v| axis::number(*v))
         .label_style((FAMILY, 12))
         .axis_desc_style((FAMILY, 13))
-        .light_line_style(WHITE)
+        .max_light_lines(0)
         .bold_line_style(GRID_COLOR)
         .axis_style(FRAME_COLOR)
         .draw()?;
@@ -607,6 +607,30 @@ mod tests {
         let (_, h) = Figure::new([Panel::new("input", &t)]).size();
         assert_eq!(h, PANEL_HEIGHT);
         assert!(doc.height() > PANEL_HEIGHT);
+    }
+
+    /// The 2^24-sample timing: `cargo test --release -p tracekit-cli --
+    /// --ignored --nocapture huge_trace_timing`.
+    #[test]
+    #[ignore = "a timing to read, in release builds"]
+    fn huge_trace_timing() {
+        let samples: Vec<f64> = (0..1usize << 24)
+            .map(|i| (i as f64 * 0.0628).sin())
+            .collect();
+        let t = Trace::new(samples, 1e6).unwrap();
+        let dir = std::env::temp_dir().join(format!("tracekit-plot-big-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for format in [PlotFormat::Svg, PlotFormat::Png] {
+            let path = dir.join(format!("big.{format}"));
+            let started = std::time::Instant::now();
+            Figure::new([Panel::new("big", &t)])
+                .write(&path, format)
+                .unwrap();
+            let took = started.elapsed();
+            let bytes = std::fs::metadata(&path).unwrap().len();
+            println!("2^24 samples to {format}: {took:?}, {bytes} bytes");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
