@@ -171,7 +171,7 @@ pub(super) fn draw<DB: DrawingBackend>(
         .disable_y_mesh()
         .label_style((FAMILY, 12))
         .axis_desc_style((FAMILY, 13))
-        .max_light_lines(0)
+        .x_max_light_lines(0)
         .bold_line_style(GRID_COLOR)
         .axis_style(FRAME_COLOR)
         .draw()?;
