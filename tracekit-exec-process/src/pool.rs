@@ -35,13 +35,24 @@ pub(crate) struct Pool {
     state_id: Option<u64>,
 }
 
-/// A stage sent to a worker and not yet answered.
-#[derive(Debug, Clone, Copy)]
+/// A chain of stages sent to a worker and not all answered yet.
+#[derive(Debug)]
 struct Job {
     /// Position of the run in the batch.
     run: usize,
-    stage: usize,
+    /// The stages not answered yet; the first is running.
+    chain: VecDeque<usize>,
+    /// When the running stage was sent (or its predecessor answered).
     sent: Instant,
+    /// The segments the chain reads, held until it ends: the worker may
+    /// still map them (a stage may pass its input through).
+    hold: Vec<Segment>,
+}
+
+impl Job {
+    fn stage(&self) -> usize {
+        self.chain.front().copied().unwrap_or(0)
+    }
 }
 
 /// One run of the batch in progress.
@@ -115,11 +126,12 @@ impl Pool {
             inputs,
             recycler: &self.recycler,
             limit: plan.stage_timeout().or(default_limit),
-            jobs: vec![None; self.slots.len()],
+            jobs: (0..self.slots.len()).map(|_| None).collect(),
             active: Vec::new(),
             next_input: 0,
             done: (0..inputs.len()).map(|_| None).collect(),
             retry: VecDeque::new(),
+            pending: VecDeque::new(),
             failure: None,
         };
         batch.drive(&mut self.slots);
@@ -151,6 +163,8 @@ struct Batch<'p, 'a> {
     /// Stages taken from a schedule whose worker was found dead before they
     /// were sent, with the number of tries so far.
     retry: VecDeque<(usize, usize, u32)>,
+    /// Ready stages taken from the schedules, oldest run first.
+    pending: VecDeque<(usize, usize)>,
     failure: Option<Failure>,
 }
 
@@ -211,14 +225,43 @@ impl<'p, 'a> Batch<'p, 'a> {
         }
     }
 
-    /// The next stage to send: a retried one, else the oldest run's first ready stage.
+    /// Moves every ready stage of the schedules to `pending`.
+    fn collect_ready(&mut self) {
+        for a in &mut self.active {
+            while let Some(stage) = a.schedule.next_ready() {
+                self.pending.push_back((a.index, stage));
+            }
+        }
+    }
+
+    /// The next stage to send: a retried one, else the oldest ready one.
     fn next_task(&mut self) -> Option<(usize, usize, u32)> {
         if let Some(task) = self.retry.pop_front() {
             return Some(task);
         }
-        self.active
-            .iter_mut()
-            .find_map(|a| a.schedule.next_ready().map(|s| (a.index, s, 0)))
+        self.collect_ready();
+        self.pending.pop_front().map(|(run, stage)| (run, stage, 0))
+    }
+
+    /// `stage` and the stages that read only its output, one after the
+    /// other: a linear chain that one worker runs without round trips.
+    fn chain_from(&self, stage: usize) -> VecDeque<usize> {
+        let mut chain = VecDeque::from([stage]);
+        let mut last = stage;
+        while let [next] = self.plan.readers(last) {
+            let next = *next;
+            if !self
+                .plan
+                .inputs(next)
+                .iter()
+                .all(|&s| s == Source::Stage(last))
+            {
+                break;
+            }
+            chain.push_back(next);
+            last = next;
+        }
+        chain
     }
 
     /// Every descriptor this executor holds: a new worker must close them.
@@ -228,8 +271,14 @@ impl<'p, 'a> Batch<'p, 'a> {
             std::iter::once(sys::raw(&*a.input.fd))
                 .chain(a.segments.iter().flatten().map(|s| sys::raw(&*s.fd)))
         });
+        let held = self
+            .jobs
+            .iter()
+            .flatten()
+            .flat_map(|j| j.hold.iter().map(|s| sys::raw(&*s.fd)));
         sockets
             .chain(segments)
+            .chain(held)
             .chain(self.recycler.raw_fds())
             .collect()
     }
@@ -253,12 +302,14 @@ impl<'p, 'a> Batch<'p, 'a> {
             let Some(worker) = slots[slot].as_ref() else {
                 continue;
             };
-            match self.send(worker, run, stage) {
-                Ok(()) => {
+            let chain = self.chain_from(stage);
+            match self.send(worker, run, &chain) {
+                Ok(hold) => {
                     self.jobs[slot] = Some(Job {
                         run,
-                        stage,
+                        chain,
                         sent: Instant::now(),
+                        hold,
                     });
                 }
                 Err(Errno::EPIPE | Errno::ECONNRESET | Errno::ENOTCONN)
@@ -280,42 +331,52 @@ impl<'p, 'a> Batch<'p, 'a> {
         }
     }
 
-    fn send(&self, worker: &Worker, run: usize, stage: usize) -> Result<(), Errno> {
+    /// Sends `chain` of run `run` to `worker`; gives the segments it reads.
+    fn send(
+        &self,
+        worker: &Worker,
+        run: usize,
+        chain: &VecDeque<usize>,
+    ) -> Result<Vec<Segment>, Errno> {
         let active = self
             .active
             .iter()
             .find(|a| a.index == run)
             .ok_or(Errno::ESRCH)?;
+        let first = chain.front().copied().ok_or(Errno::EINVAL)?;
         let mut positions: HashMap<Source, u32> = HashMap::new();
-        let mut fds: Vec<BorrowedFd<'_>> = Vec::new();
-        let mut layouts = Vec::new();
+        let mut segments: Vec<Segment> = Vec::new();
         let mut inputs = Vec::new();
-        for &source in self.plan.inputs(stage) {
+        for &source in self.plan.inputs(first) {
             let seg = match source {
                 Source::Input => Some(&active.input),
                 Source::Stage(d) => active.segments.get(d).and_then(Option::as_ref),
             }
             .ok_or(Errno::ENOENT)?;
             let pos = *positions.entry(source).or_insert_with(|| {
-                fds.push(seg.fd.fd());
-                layouts.push(seg.layout);
-                (fds.len() - 1) as u32
+                segments.push(seg.clone());
+                (segments.len() - 1) as u32
             });
             inputs.push(pos);
         }
-        // A free segment for the output, if one is kept: the worker writes
-        // into pages that already exist. This process lets go of it.
-        let output = self.recycler.take();
-        if let Some(fd) = &output {
-            fds.push(fd.as_fd());
-        }
+        // Free segments for the outputs, as many as are kept: the worker
+        // writes into pages that already exist. This process lets go of them.
+        let outputs: Vec<OwnedFd> = (0..chain.len())
+            .map_while(|_| self.recycler.take())
+            .collect();
+        let fds: Vec<BorrowedFd<'_>> = segments
+            .iter()
+            .map(|s| s.fd.fd())
+            .chain(outputs.iter().map(AsFd::as_fd))
+            .collect();
         let request = Request {
-            stage: stage as u32,
-            segments: layouts,
+            stages: chain.iter().map(|&s| s as u32).collect(),
+            segments: segments.iter().map(|s| s.layout).collect(),
             inputs,
-            output: output.is_some(),
+            outputs: outputs.len() as u32,
         };
-        worker.send(&request, &fds)
+        worker.send(&request, &fds)?;
+        Ok(segments)
     }
 
     /// Waits for replies, deaths and time limits of busy workers, and handles them.
@@ -326,7 +387,7 @@ impl<'p, 'a> Batch<'p, 'a> {
         let now = Instant::now();
         let next_deadline = self.limit.and_then(|limit| {
             busy.iter()
-                .filter_map(|&s| self.jobs[s].map(|j| j.sent + limit))
+                .filter_map(|&s| self.jobs[s].as_ref().map(|j| j.sent + limit))
                 .min()
         });
         let timeout = next_deadline.map_or(TICK, |d| d.saturating_duration_since(now).min(TICK));
@@ -342,7 +403,7 @@ impl<'p, 'a> Batch<'p, 'a> {
             Err(e) => {
                 let run = busy
                     .first()
-                    .and_then(|&s| self.jobs[s])
+                    .and_then(|&s| self.jobs[s].as_ref())
                     .map_or(0, |j| j.run);
                 self.fail(
                     run,
@@ -366,22 +427,26 @@ impl<'p, 'a> Batch<'p, 'a> {
         }
         let now = Instant::now();
         for &slot in &busy {
-            let Some(job) = self.jobs[slot] else { continue };
+            let Some((run, stage, sent)) =
+                self.jobs[slot].as_ref().map(|j| (j.run, j.stage(), j.sent))
+            else {
+                continue;
+            };
             let Some(worker) = slots[slot].as_ref() else {
                 continue;
             };
             let pid = worker.pid().as_raw();
-            if let Some(limit) = self.limit.filter(|&l| now >= job.sent + l) {
+            if let Some(limit) = self.limit.filter(|&l| now >= sent + l) {
                 worker.kill();
                 slots[slot] = None;
                 self.jobs[slot] = None;
-                let step = self.plan.name(job.stage).to_owned();
-                self.fail(job.run, Error::Timeout { step, limit });
+                let step = self.plan.name(stage).to_owned();
+                self.fail(run, Error::Timeout { step, limit });
             } else if !any_readable {
                 if let Some(status) = worker.try_reap() {
                     slots[slot] = None;
                     self.jobs[slot] = None;
-                    self.fail(job.run, self.death(job.stage, pid, status));
+                    self.fail(run, self.death(stage, pid, status));
                 }
             }
         }
@@ -389,25 +454,51 @@ impl<'p, 'a> Batch<'p, 'a> {
 
     /// Handles the reply (or death) of the worker in `slot`.
     fn receive(&mut self, slots: &mut [Option<Worker>], slot: usize) {
-        let (Some(job), Some(worker)) = (self.jobs[slot], slots[slot].as_ref()) else {
+        let (Some(job), Some(worker)) = (self.jobs[slot].as_mut(), slots[slot].as_ref()) else {
             return;
         };
+        let (run, stage, sent) = (job.run, job.stage(), job.sent);
         let pid = worker.pid().as_raw();
         match worker.receive() {
             Received::Gone(status) => {
                 slots[slot] = None;
                 self.jobs[slot] = None;
-                self.fail(job.run, self.death(job.stage, pid, status));
+                self.fail(run, self.death(stage, pid, status));
             }
             Received::Reply(reply, fd) => {
-                self.jobs[slot] = None;
+                job.chain.pop_front();
+                job.sent = Instant::now();
+                let next = job.chain.front().copied();
+                // The worker stops its chain at the first stage that fails.
+                if reply.status != Status::Ok || next.is_none() {
+                    self.jobs[slot] = None;
+                }
                 if self.failure.is_some() {
                     return; // the batch failed: results are not wanted
                 }
-                if let Err(e) = self.complete(job, slot, pid, reply, fd) {
-                    self.fail(job.run, e);
+                let result = self
+                    .complete(run, stage, sent, slot, pid, reply, fd)
+                    .and_then(|()| next.map_or(Ok(()), |n| self.claim(run, n)));
+                if let Err(e) = result {
+                    self.fail(run, e);
                 }
             }
+        }
+    }
+
+    /// Takes `stage`, which the last reply made ready, out of the ready
+    /// stages: it already runs in its chain.
+    fn claim(&mut self, run: usize, stage: usize) -> Result<(), Error> {
+        self.collect_ready();
+        match self.pending.iter().position(|&t| t == (run, stage)) {
+            Some(i) => {
+                self.pending.remove(i);
+                Ok(())
+            }
+            None => Err(Error::Executor(format!(
+                "stage '{}' ran in a chain before it was ready",
+                self.plan.name(stage)
+            ))),
         }
     }
 
@@ -429,17 +520,20 @@ impl<'p, 'a> Batch<'p, 'a> {
         }
     }
 
-    /// Records a worker's answer for `job`.
+    /// Records a worker's answer for `stage` of run `run`, sent at `sent`.
+    #[expect(clippy::too_many_arguments, reason = "one reply's context, used once")]
     fn complete(
         &mut self,
-        job: Job,
+        run: usize,
+        stage: usize,
+        sent: Instant,
         slot: usize,
         pid: i32,
         reply: Reply,
         fd: Option<OwnedFd>,
     ) -> Result<(), Error> {
         let plan = self.plan;
-        let step = plan.name(job.stage).to_owned();
+        let step = plan.name(stage).to_owned();
         let duration = Duration::from_nanos(reply.nanos);
         let text = || segment::read_text(fd.as_ref().map(AsFd::as_fd), reply.layout.meta_len);
         match reply.status {
@@ -468,26 +562,26 @@ impl<'p, 'a> Batch<'p, 'a> {
         let fd = fd.ok_or_else(|| {
             Error::Executor(format!("the worker sent no output for stage '{step}'"))
         })?;
-        let Some(pos) = self.active.iter().position(|a| a.index == job.run) else {
+        let Some(pos) = self.active.iter().position(|a| a.index == run) else {
             return Err(Error::Executor(
                 "a reply came for a run that is not in progress".into(),
             ));
         };
         let active = &mut self.active[pos];
         let seg = SegmentFd::new(fd, self.recycler);
-        if plan.keeps(job.stage) {
+        if plan.keeps(stage) {
             let trace = segment::map_trace(seg.fd(), reply.layout, false, Some(&seg))
                 .map_err(|e| Error::Executor(format!("output of stage '{step}': {e}")))?;
-            active.results[job.stage] = Some(trace);
+            active.results[stage] = Some(trace);
         }
-        if !plan.readers(job.stage).is_empty() {
-            active.segments[job.stage] = Some(Segment {
+        if !plan.readers(stage).is_empty() {
+            active.segments[stage] = Some(Segment {
                 fd: seg,
                 layout: reply.layout,
             });
         }
-        active.records[job.stage] = StageRecord {
-            start: job.sent.saturating_duration_since(active.start),
+        active.records[stage] = StageRecord {
+            start: sent.saturating_duration_since(active.start),
             duration,
             worker: slot + 1,
         };
@@ -497,7 +591,7 @@ impl<'p, 'a> Batch<'p, 'a> {
             segments,
             ..
         } = active;
-        schedule.complete(job.stage, |done| {
+        schedule.complete(stage, |done| {
             results[done] = None;
             segments[done] = None;
         });

@@ -28,18 +28,21 @@ impl SegmentLayout {
     }
 }
 
-/// Parent to worker: run `stage` on the segments sent with the message.
+/// Parent to worker: run a chain of stages on the segments sent with the
+/// message. The first stage reads the segments; each later stage reads only
+/// the output of the one before it (every one of its inputs). The worker
+/// replies once per stage, and stops at the first stage that fails.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Request {
-    /// The stage index.
-    pub(crate) stage: u32,
+    /// The stage indices of the chain; never empty.
+    pub(crate) stages: Vec<u32>,
     /// The layout of each segment, in the order of the descriptors sent.
     pub(crate) segments: Vec<SegmentLayout>,
-    /// For each declared input of the stage, the segment that holds it.
+    /// For each declared input of the first stage, the segment that holds it.
     pub(crate) inputs: Vec<u32>,
-    /// Whether one more descriptor follows the segments: a free segment to
-    /// write the output into.
-    pub(crate) output: bool,
+    /// How many more descriptors follow the segments: free segments to write
+    /// the outputs into, in chain order (at most one per stage).
+    pub(crate) outputs: u32,
 }
 
 /// How a worker's stage ended.
@@ -118,15 +121,20 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
 impl Request {
     /// The message bytes.
     pub(crate) fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(20 + 16 * self.segments.len() + 4 * self.inputs.len());
+        let mut out = Vec::with_capacity(
+            20 + 4 * self.stages.len() + 16 * self.segments.len() + 4 * self.inputs.len(),
+        );
         for v in [
             REQUEST_TAG,
-            self.stage,
+            self.stages.len() as u32,
             self.segments.len() as u32,
             self.inputs.len() as u32,
-            u32::from(self.output),
+            self.outputs,
         ] {
             out.extend_from_slice(&v.to_le_bytes());
+        }
+        for s in &self.stages {
+            out.extend_from_slice(&s.to_le_bytes());
         }
         for s in &self.segments {
             put_u64(&mut out, s.samples);
@@ -144,17 +152,19 @@ impl Request {
         if r.u32()? != REQUEST_TAG {
             return None;
         }
-        let stage = r.u32()?;
+        let n_stages = r.u32()? as usize;
         let n_segments = r.u32()? as usize;
         let n_inputs = r.u32()? as usize;
-        let output = match r.u32()? {
-            0 => false,
-            1 => true,
-            _ => return None,
-        };
-        if n_segments > bytes.len() || n_inputs > bytes.len() {
+        let outputs = r.u32()?;
+        if n_stages == 0
+            || n_stages > bytes.len()
+            || n_segments > bytes.len()
+            || n_inputs > bytes.len()
+            || outputs as usize > n_stages
+        {
             return None;
         }
+        let stages = (0..n_stages).map(|_| r.u32()).collect::<Option<Vec<_>>>()?;
         let segments = (0..n_segments)
             .map(|_| {
                 Some(SegmentLayout {
@@ -167,10 +177,10 @@ impl Request {
             .map(|_| r.u32().filter(|&i| (i as usize) < n_segments))
             .collect::<Option<Vec<_>>>()?;
         r.is_empty().then_some(Request {
-            stage,
+            stages,
             segments,
             inputs,
-            output,
+            outputs,
         })
     }
 }
@@ -305,7 +315,7 @@ mod tests {
     #[test]
     fn messages_round_trip() {
         let req = Request {
-            stage: 7,
+            stages: vec![7, 8],
             segments: vec![
                 SegmentLayout {
                     samples: 3,
@@ -317,7 +327,7 @@ mod tests {
                 },
             ],
             inputs: vec![1, 0, 1],
-            output: true,
+            outputs: 2,
         };
         assert_eq!(Request::decode(&req.encode()), Some(req.clone()));
         let mut bad = req.encode();

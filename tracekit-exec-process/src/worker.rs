@@ -2,6 +2,7 @@
 //! handle on it.
 
 use std::{
+    collections::VecDeque,
     os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd},
     panic,
     sync::{
@@ -156,15 +157,20 @@ fn serve(plan: &Plan<'_>, sock: &OwnedFd) -> i32 {
             Ok(message) => message,
             Err(_) => return 2,
         };
-        let (reply, segment) = run_request(plan, &buf[..n], fds);
-        let fds: Vec<RawFd> = segment.iter().map(sys::raw).collect();
-        if sys::send(sock.as_fd(), &reply.encode(), &fds).is_err() {
+        if run_request(plan, sock, &buf[..n], fds).is_err() {
             return 3;
         }
     }
 }
 
-fn failure(status: Status, text: &str, nanos: u64) -> (Reply, Option<OwnedFd>) {
+type Outcome = (Reply, Option<OwnedFd>);
+
+fn reply(sock: &OwnedFd, (reply, segment): Outcome) -> Result<(), Errno> {
+    let fds: Vec<RawFd> = segment.iter().map(sys::raw).collect();
+    sys::send(sock.as_fd(), &reply.encode(), &fds)
+}
+
+fn failure(status: Status, text: &str, nanos: u64) -> Outcome {
     // Without a segment the parent still learns that something failed.
     let fd = segment::write_text(text).unwrap_or(None);
     let len = if fd.is_some() { text.len() as u64 } else { 0 };
@@ -179,57 +185,79 @@ fn failure(status: Status, text: &str, nanos: u64) -> (Reply, Option<OwnedFd>) {
     (reply, fd)
 }
 
-/// Runs one request in the worker.
-fn run_request(plan: &Plan<'_>, bytes: &[u8], fds: Vec<OwnedFd>) -> (Reply, Option<OwnedFd>) {
+/// Runs one request (a chain of stages) in the worker, replying per stage.
+fn run_request(
+    plan: &Plan<'_>,
+    sock: &OwnedFd,
+    bytes: &[u8],
+    mut fds: Vec<OwnedFd>,
+) -> Result<(), Errno> {
     let Some(request) =
-        Request::decode(bytes).filter(|r| r.segments.len() + usize::from(r.output) == fds.len())
+        Request::decode(bytes).filter(|r| r.segments.len() + r.outputs as usize == fds.len())
     else {
-        return failure(Status::Failed, "the worker received a malformed request", 0);
-    };
-    let mut fds = fds;
-    let into = if request.output { fds.pop() } else { None };
-    let stage = request.stage as usize;
-    if stage >= plan.len() {
-        return failure(
-            Status::Failed,
-            &format!("the worker has no stage {stage}"),
-            0,
+        return reply(
+            sock,
+            failure(Status::Failed, "the worker received a malformed request", 0),
         );
+    };
+    if let Some(&bad) = request.stages.iter().find(|&&s| s as usize >= plan.len()) {
+        let text = format!("the worker has no stage {bad}");
+        return reply(sock, failure(Status::Failed, &text, 0));
     }
+    let mut outputs: VecDeque<OwnedFd> = fds.split_off(request.segments.len()).into();
     let traces: Result<Vec<Trace>, String> = fds
         .iter()
         .zip(&request.segments)
         .map(|(fd, layout)| segment::map_trace(fd.as_fd(), *layout, true, None))
         .collect();
     drop(fds);
-    let traces = match traces {
+    let mut traces = match traces {
         Ok(traces) => traces,
-        Err(e) => return failure(Status::Failed, &e, 0),
+        Err(e) => return reply(sock, failure(Status::Failed, &e, 0)),
     };
-    let inputs: Vec<&Trace> = request
-        .inputs
-        .iter()
-        .map(|&i| &traces[i as usize])
-        .collect();
-    let start = Instant::now();
-    let result = plan.call_stage(stage, &inputs);
-    let nanos = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
-    drop(inputs);
-    drop(traces);
-    match result {
-        Ok(out) => match segment::write_trace(&out, into) {
-            Ok((fd, layout)) => (
-                Reply {
-                    status: Status::Ok,
-                    layout,
-                    nanos,
-                },
-                Some(fd),
+    let mut previous: Option<Trace> = None;
+    for (j, &stage) in request.stages.iter().enumerate() {
+        let stage = stage as usize;
+        let inputs: Vec<&Trace> = match &previous {
+            None if j == 0 => request
+                .inputs
+                .iter()
+                .map(|&i| &traces[i as usize])
+                .collect(),
+            Some(p) => vec![p; plan.inputs(stage).len()],
+            None => break,
+        };
+        let start = Instant::now();
+        let result = plan.call_stage(stage, &inputs);
+        let nanos = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        drop(inputs);
+        traces.clear();
+        let (outcome, output) = match result {
+            Ok(out) => match segment::write_trace(&out, outputs.pop_front()) {
+                Ok((fd, layout)) => {
+                    let ok = Reply {
+                        status: Status::Ok,
+                        layout,
+                        nanos,
+                    };
+                    ((ok, Some(fd)), Some(out))
+                }
+                Err(e) => (failure(Status::Failed, &e, nanos), None),
+            },
+            Err(Error::Stage { source, .. }) => (
+                failure(Status::StageError, &source.to_string(), nanos),
+                None,
             ),
-            Err(e) => failure(Status::Failed, &e, nanos),
-        },
-        Err(Error::Stage { source, .. }) => failure(Status::StageError, &source.to_string(), nanos),
-        Err(Error::StagePanicked { message, .. }) => failure(Status::Panicked, &message, nanos),
-        Err(other) => failure(Status::Failed, &other.to_string(), nanos),
+            Err(Error::StagePanicked { message, .. }) => {
+                (failure(Status::Panicked, &message, nanos), None)
+            }
+            Err(other) => (failure(Status::Failed, &other.to_string(), nanos), None),
+        };
+        previous = output;
+        reply(sock, outcome)?;
+        if previous.is_none() {
+            break;
+        }
     }
+    Ok(())
 }

@@ -10,6 +10,7 @@ use tracekit_exec_process::ProcessExecutor;
 
 fn chain() -> Pipeline {
     Pipeline::new([
+        Step::new("id", Identity),
         Step::new("s1", Scale(1.5)),
         Step::new("s2", Scale(-0.25)),
         Step::new("respell", Respell),
@@ -333,4 +334,37 @@ fn zero_workers_is_an_error() {
     let err = ProcessExecutor::new(0).unwrap_err();
     assert!(err.to_string().contains("got 0"), "{err}");
     assert!(ProcessExecutor::new(1_000_000).is_err());
+}
+
+#[test]
+fn a_chain_runs_in_one_worker() {
+    let executor = ProcessExecutor::new(2).unwrap();
+    let run = chain().run_on(&executor, &signal(64)).unwrap();
+    let first = run.records()[0].worker;
+    assert!(run.records().iter().all(|r| r.worker == first));
+}
+
+#[test]
+fn a_failure_inside_a_chain_names_its_step() {
+    let executor = ProcessExecutor::new(2)
+        .unwrap()
+        .with_timeout(Duration::from_millis(300));
+    for fault in [
+        Fault::Error,
+        Fault::Panic,
+        Fault::Segfault,
+        Fault::Sleep(Duration::from_secs(30)),
+    ] {
+        let p = Pipeline::new([
+            Step::new("a", Identity),
+            Step::new("b", Scale(2.0)),
+            Step::new("bad", Faulty(fault)),
+            Step::new("c", Scale(3.0)),
+        ])
+        .unwrap();
+        let err = p.run_on(&executor, &signal(64)).unwrap_err();
+        assert_eq!(err.step(), Some("bad"), "{fault:?}: {err}");
+        assert_same(&chain(), &executor, &signal(64));
+        assert_same(&fan_out(), &executor, &signal(64));
+    }
 }
