@@ -13,7 +13,9 @@ use std::{
 };
 
 use clap::Args;
-use tracekit::{Error, ExecutorKind, INPUT, ParallelPipeline, ParamValue, Params, Run, Step, Trace};
+use tracekit::{
+    Error, ExecutorKind, INPUT, ParallelPipeline, ParamValue, Params, Run, Step, Trace,
+};
 
 use crate::{
     capture::{self, SAMPLE_RATE, SEED},
@@ -185,7 +187,10 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), Failure> {
 
     print!("{}", stage_table(&reference, &timed));
     println!();
-    let checks: Vec<Check> = timed.iter().map(|t| check(&sequential.last, &t.last)).collect();
+    let checks: Vec<Check> = timed
+        .iter()
+        .map(|t| check(&sequential.last, &t.last))
+        .collect();
     print!("{}", executor_table(&timed, &checks));
     for note in &notes {
         println!("  note: {note}");
@@ -351,9 +356,9 @@ fn measurement_table(run: &Run) -> Result<String, Failure> {
         ("key", Align::Left),
     ]);
     for (label, key, unit, theory) in rows {
-        let value = trace.measurement(key).ok_or_else(|| {
-            Failure::Failed(format!("step '{METRICS}' did not measure '{key}'"))
-        })?;
+        let value = trace
+            .measurement(key)
+            .ok_or_else(|| Failure::Failed(format!("step '{METRICS}' did not measure '{key}'")))?;
         table.row([
             label.to_owned(),
             format!("{value:.2}"),

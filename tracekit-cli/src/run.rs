@@ -128,7 +128,7 @@ impl Progress {
                 bar.set_message(last.to_owned());
                 bar.inc(files as u64);
             }
-            None if files > 0 => eprintln!("[{}/{}] files done", self.done, self.total),
+            None if files > 0 => eprintln!("[{}/{}] {last}", self.done, self.total),
             None => {}
         }
     }
@@ -155,7 +155,10 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     let mut pipeline = graph::load(&args.spec)?;
     if args.executor.is_some() || args.workers.is_some() {
         let kind = args.executor.unwrap_or(pipeline.executor_type());
-        let workers = args.workers.map(NonZeroUsize::get).or(pipeline.max_workers());
+        let workers = args
+            .workers
+            .map(NonZeroUsize::get)
+            .or(pipeline.max_workers());
         pipeline.set_parallel_config(kind, workers);
     }
     let written_steps = steps_to_write(&pipeline, &args.keep)?;
@@ -169,7 +172,9 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         )));
     }
     // Build the executor now: one this build lacks is a configuration error.
-    pipeline.executor().map_err(|e| Failure::Usage(e.to_string()))?;
+    pipeline
+        .executor()
+        .map_err(|e| Failure::Usage(e.to_string()))?;
     fs::create_dir_all(&args.out).map_err(|e| {
         Failure::Failed(format!(
             "cannot create the output directory {}: {e}",
@@ -206,7 +211,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
             Err(message) => {
                 progress.error(&message);
                 tally.failed.push(path.display().to_string());
-                progress.advance(1, "");
+                progress.advance(1, &format!("{} failed", path.display()));
             }
         }
         if pending.len() >= chunk {
@@ -219,7 +224,8 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     if !pending.is_empty() {
         batch.process(&pending, &mut tally, &progress);
     }
-    progress.advance(pending_files, "");
+    let last = args.inputs.last().map(|p| p.display().to_string());
+    progress.advance(pending_files, last.as_deref().unwrap_or(""));
     progress.finish();
     batch
         .measurements

@@ -125,7 +125,9 @@ mod tests {
     #[test]
     fn columns_line_up_and_lines_are_trimmed() {
         let mut t = Table::new(&[("step", Align::Left), ("time", Align::Right)]);
-        t.row(["lowpass", "12.50 ms"]).row(["fft", "3.00 ms"]).rule();
+        t.row(["lowpass", "12.50 ms"])
+            .row(["fft", "3.00 ms"])
+            .rule();
         t.row(["µ", ""]);
         assert_eq!(
             t.render(2),

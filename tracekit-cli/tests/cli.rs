@@ -1,0 +1,639 @@
+//! The `tracekit` binary, run as a user runs it: demo, run, graph and help.
+//!
+//! Inputs are generated into a fresh directory per test; outputs are compared
+//! with the library's results for the same spec and files, bit for bit.
+
+use std::{
+    f64::consts::TAU,
+    fmt::Write as _,
+    fs,
+    path::{Path, PathBuf},
+    process::{Command, Output},
+    sync::atomic::{AtomicUsize, Ordering},
+};
+
+use tracekit::{
+    ExecutorKind, Run, Trace,
+    io::{OutputFormat, read_traces, trace_to_json, write_trace},
+    spec,
+};
+
+/// A directory removed when the test ends.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!(
+            "tracekit-cli-test-{}-{tag}-{n}",
+            std::process::id()
+        ));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs the binary in `dir` with `args`.
+fn tracekit(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tracekit"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("the tracekit binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exited, not killed")
+}
+
+fn example_spec(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tracekit/examples/pipelines")
+        .join(name)
+}
+
+/// 1 MS/s: sin 10 kHz + 0.1 sin 30 kHz + deterministic pseudo-noise.
+fn signal(len: usize, phase: f64) -> Vec<f64> {
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    (0..len)
+        .map(|k| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let noise = (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+            let t = k as f64 / 1e6;
+            (TAU * 10e3 * t + phase).sin() + 0.1 * (TAU * 30e3 * t).sin() + 0.02 * noise
+        })
+        .collect()
+}
+
+/// Writes `a.npy` (one trace), `b.wav` (two float channels) and `c.csv`
+/// (time,value) into `dir`.
+fn write_inputs(dir: &TempDir) -> Vec<PathBuf> {
+    let n = 8192;
+    let a = dir.path("a.npy");
+    write_trace(
+        &Trace::new(signal(n, 0.0), 1e6).unwrap(),
+        &a,
+        OutputFormat::Npy,
+    )
+    .unwrap();
+
+    let b = dir.path("b.wav");
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 1_000_000,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut wav = hound::WavWriter::create(&b, spec).unwrap();
+    for (l, r) in signal(n, 0.5).into_iter().zip(signal(n, 1.0)) {
+        wav.write_sample(l as f32).unwrap();
+        wav.write_sample((0.5 * r) as f32).unwrap();
+    }
+    wav.finalize().unwrap();
+
+    let c = dir.path("c.csv");
+    let mut text = String::from("time,volts\n");
+    for (k, x) in signal(n, 2.0).into_iter().enumerate() {
+        writeln!(text, "{:?},{x:?}", k as f64 * 1e-6).unwrap();
+    }
+    fs::write(&c, text).unwrap();
+    vec![a, b, c]
+}
+
+/// What the library gives for `spec` on each trace of each file: (input name, run).
+fn library_runs(spec_path: &Path, files: &[PathBuf]) -> Vec<(String, Run)> {
+    let mut p = spec::load_file(spec_path).unwrap();
+    p.set_parallel_config(ExecutorKind::Sequential, None);
+    files
+        .iter()
+        .flat_map(|f| read_traces(f, Some(1e6)).unwrap())
+        .map(|named| (named.name, p.run(&named.trace).unwrap()))
+        .collect()
+}
+
+/// The measurements.csv the batch must write for these runs.
+fn expected_measurements(runs: &[(String, Run)]) -> String {
+    let mut text = String::from("input,step,measurement,value\n");
+    for (name, run) in runs {
+        for step in run.kept_steps() {
+            for (key, value) in &run.get(step).unwrap().meta().measurements {
+                writeln!(text, "{name},{step},{key},{value:?}").unwrap();
+            }
+        }
+    }
+    text
+}
+
+fn assert_same_samples(file: &Path, expected: &Trace) {
+    let back = read_traces(file, Some(expected.sample_rate())).unwrap();
+    assert_eq!(back.len(), 1, "{}", file.display());
+    let bits = |t: &Trace| t.samples().iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(
+        bits(&back[0].trace),
+        bits(expected),
+        "{} differs from the library's result",
+        file.display()
+    );
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn demo_prints_every_section() {
+    let dir = TempDir::new("demo");
+    let o = tracekit(
+        &dir.0,
+        &[
+            "demo",
+            "--executor",
+            "sequential",
+            "--samples",
+            "16384",
+            "--runs",
+            "1",
+        ],
+    );
+    let out = stdout(&o);
+    assert_eq!(code(&o), 0, "{out}\n{}", stderr(&o));
+    for section in [
+        "tracekit demo",
+        "16,384 samples at 1 MS/s",
+        "Steps",
+        "Generations",
+        "  1  lowpass, highpass, bandpass, fft, metrics",
+        "  2  merge",
+        "Stage times",
+        "wall time",
+        "Executors",
+        "reference",
+        "Measurements",
+    ] {
+        assert!(out.contains(section), "missing {section:?} in\n{out}");
+    }
+    for (label, unit) in [
+        ("fundamental", "Hz"),
+        ("THD", "dB"),
+        ("SNR", "dB"),
+        ("SINAD", "dB"),
+        ("ENOB", "bits"),
+        ("SFDR", "dB"),
+    ] {
+        let line = out
+            .lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .unwrap_or_else(|| panic!("no {label} line in\n{out}"));
+        assert!(line.contains(unit), "{line}");
+    }
+    // The 30 kHz tone is the third harmonic at a tenth of the fundamental.
+    let thd = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("THD"))
+        .unwrap();
+    assert!(thd.contains("-20.0"), "{thd}");
+    // Sequential only: no other executor ran.
+    assert!(
+        !out.lines().any(|l| l.trim_start().starts_with("thread")),
+        "{out}"
+    );
+}
+
+#[test]
+fn demo_checks_the_thread_executor_bit_for_bit() {
+    let dir = TempDir::new("demo-thread");
+    let o = tracekit(
+        &dir.0,
+        &[
+            "demo",
+            "--executor",
+            "thread",
+            "--workers",
+            "2",
+            "--samples",
+            "8192",
+            "--runs",
+            "2",
+        ],
+    );
+    let out = stdout(&o);
+    assert_eq!(code(&o), 0, "{out}\n{}", stderr(&o));
+    let row = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("thread"))
+        .unwrap_or_else(|| panic!("no thread row in\n{out}"));
+    assert!(row.contains("identical: 6/6 steps bit for bit"), "{row}");
+    assert!(row.contains('x'), "speedup missing: {row}");
+}
+
+#[test]
+fn demo_on_every_executor_runs_or_skips_with_a_note() {
+    let dir = TempDir::new("demo-all");
+    let o = tracekit(&dir.0, &["demo", "--samples", "8192", "--runs", "1"]);
+    let out = stdout(&o);
+    assert_eq!(code(&o), 0, "{out}\n{}", stderr(&o));
+    for kind in ["sequential", "thread", "process"] {
+        assert!(
+            out.lines().any(|l| l.trim_start().starts_with(kind)
+                || l.contains(&format!("note: {kind} skipped"))),
+            "{kind} neither ran nor was skipped:\n{out}"
+        );
+    }
+}
+
+#[test]
+fn demo_rejects_zero_workers_as_a_usage_error() {
+    let dir = TempDir::new("demo-zero");
+    let o = tracekit(&dir.0, &["demo", "--workers", "0"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+}
+
+#[test]
+fn the_demo_spec_is_the_example_fanout_spec() {
+    let dir = TempDir::new("demo-spec");
+    let o = tracekit(&dir.0, &["demo", "--spec"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let from_demo = spec::load(&stdout(&o)).unwrap();
+    let example = spec::load_file(&example_spec("fanout.toml")).unwrap();
+    assert_eq!(from_demo.get_params(), example.get_params());
+    assert_eq!(
+        from_demo.get_dependency_graph(),
+        example.get_dependency_graph()
+    );
+    assert_eq!(from_demo.output_step(), example.output_step());
+    assert_eq!(from_demo.step_names(), example.step_names());
+}
+
+#[test]
+fn run_writes_what_the_library_computes_for_csv_wav_and_npy() {
+    let dir = TempDir::new("run");
+    let files = write_inputs(&dir);
+    let fanout = example_spec("fanout.toml");
+    let mut args = vec!["run", path_str(&fanout)];
+    args.extend(files.iter().map(|f| path_str(f)));
+    args.extend(["--sample-rate", "1e6", "--keep", "lowpass,metrics"]);
+    let o = tracekit(&dir.0, &args);
+    assert_eq!(code(&o), 0, "{}\n{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("4 inputs processed"), "{}", stdout(&o));
+
+    let out = dir.path("tracekit-out");
+    let runs = library_runs(&fanout, &files);
+    let names: Vec<&str> = runs.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["a", "b.ch0", "b.ch1", "c"]);
+    for (name, run) in &runs {
+        for step in ["merge", "lowpass", "metrics"] {
+            assert_same_samples(
+                &out.join(format!("{name}.{step}.npy")),
+                run.get(step).unwrap(),
+            );
+        }
+        assert!(!out.join(format!("{name}.fft.npy")).exists());
+    }
+    let measurements = fs::read_to_string(out.join("measurements.csv")).unwrap();
+    assert_eq!(measurements, expected_measurements(&runs));
+    assert!(
+        measurements.contains("\nb.ch1,metrics,thd_db,"),
+        "{measurements}"
+    );
+    // Four inputs, three files each, and the measurements.
+    assert_eq!(fs::read_dir(&out).unwrap().count(), 4 * 3 + 1);
+}
+
+#[test]
+fn run_formats_csv_and_json_hold_the_library_results() {
+    let dir = TempDir::new("formats");
+    let files = write_inputs(&dir);
+    let fanout = example_spec("fanout.toml");
+    let runs = library_runs(&fanout, &files[..1]);
+    let (name, run) = &runs[0];
+
+    let o = tracekit(
+        &dir.0,
+        &[
+            "run",
+            path_str(&fanout),
+            "a.npy",
+            "--sample-rate",
+            "1000000",
+            "--format",
+            "csv",
+            "--out",
+            "csv",
+            "--keep",
+            "fft",
+            "--executor",
+            "sequential",
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    for step in ["merge", "fft"] {
+        let text = fs::read_to_string(dir.path(&format!("csv/{name}.{step}.csv"))).unwrap();
+        let values: Vec<u64> = text
+            .lines()
+            .map(|l| l.parse::<f64>().unwrap().to_bits())
+            .collect();
+        let expected: Vec<u64> = run
+            .get(step)
+            .unwrap()
+            .samples()
+            .iter()
+            .map(|x| x.to_bits())
+            .collect();
+        assert_eq!(values, expected, "{step}");
+    }
+
+    let o = tracekit(
+        &dir.0,
+        &[
+            "run",
+            path_str(&fanout),
+            "a.npy",
+            "--sample-rate",
+            "1e6",
+            "--format",
+            "json",
+            "--out",
+            "json",
+            "--keep",
+            "metrics",
+            "--workers",
+            "2",
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    for step in ["merge", "metrics"] {
+        let text = fs::read_to_string(dir.path(&format!("json/{name}.{step}.json"))).unwrap();
+        let expected = serde_json::to_string(&trace_to_json(run.get(step).unwrap())).unwrap();
+        assert_eq!(text, format!("{expected}\n"), "{step}");
+    }
+    let metrics: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.path("json/a.metrics.json")).unwrap())
+            .unwrap();
+    assert!(metrics["measurements"]["thd_db"].as_f64().unwrap() < -19.0);
+}
+
+#[test]
+fn run_reports_bad_files_by_name_and_finishes_the_rest() {
+    let dir = TempDir::new("bad");
+    let files = write_inputs(&dir);
+    fs::write(dir.path("corrupt.npy"), b"not an npy file").unwrap();
+    let fanout = example_spec("fanout.toml");
+    let o = tracekit(
+        &dir.0,
+        &[
+            "run",
+            path_str(&fanout),
+            "corrupt.npy",
+            "a.npy",
+            "missing.wav",
+            "c.csv",
+            "--sample-rate",
+            "1e6",
+        ],
+    );
+    let err = stderr(&o);
+    assert_eq!(code(&o), 1, "{err}");
+    assert!(err.contains("corrupt.npy"), "{err}");
+    assert!(err.contains("missing.wav"), "{err}");
+    let last = err.lines().last().unwrap();
+    assert!(last.contains("2 inputs failed"), "{last}");
+    assert!(stdout(&o).contains("2 inputs processed"), "{}", stdout(&o));
+    let runs = library_runs(&fanout, &[files[0].clone(), files[2].clone()]);
+    for (name, run) in &runs {
+        assert_same_samples(
+            &dir.path(&format!("tracekit-out/{name}.merge.npy")),
+            run.output(),
+        );
+    }
+    let measurements = fs::read_to_string(dir.path("tracekit-out/measurements.csv")).unwrap();
+    assert_eq!(measurements, expected_measurements(&runs));
+}
+
+#[test]
+fn run_without_a_sample_rate_names_the_file_and_the_option() {
+    let dir = TempDir::new("rate");
+    write_inputs(&dir);
+    let o = tracekit(
+        &dir.0,
+        &[
+            "run",
+            path_str(&example_spec("fanout.toml")),
+            "a.npy",
+            "b.wav",
+        ],
+    );
+    let err = stderr(&o);
+    assert_eq!(code(&o), 1, "{err}");
+    assert!(
+        err.contains("a.npy") && err.contains("--sample-rate"),
+        "{err}"
+    );
+    // The WAV file carries its rate and still runs.
+    assert!(dir.path("tracekit-out/b.ch1.merge.npy").exists());
+}
+
+#[test]
+fn a_spec_with_a_cycle_is_a_configuration_error() {
+    let dir = TempDir::new("cycle");
+    write_inputs(&dir);
+    fs::write(
+        dir.path("cycle.toml"),
+        "[[steps]]\nname = \"a\"\nkind = \"scale\"\ninputs = [\"b\"]\n\n\
+         [[steps]]\nname = \"b\"\nkind = \"scale\"\ninputs = [\"a\"]\n",
+    )
+    .unwrap();
+    for args in [
+        &["run", "cycle.toml", "a.npy", "--sample-rate", "1e6"][..],
+        &["graph", "cycle.toml"][..],
+    ] {
+        let o = tracekit(&dir.0, args);
+        let err = stderr(&o);
+        assert_eq!(code(&o), 2, "{args:?}: {err}");
+        assert!(
+            err.contains("Circular dependency detected in pipeline: a -> b -> a"),
+            "{err}"
+        );
+        assert!(err.contains("cycle.toml"), "{err}");
+    }
+    assert!(!dir.path("tracekit-out").exists());
+}
+
+#[test]
+fn unknown_keep_steps_and_missing_specs_fail_before_any_work() {
+    let dir = TempDir::new("keep");
+    write_inputs(&dir);
+    let fanout = example_spec("fanout.toml");
+    let o = tracekit(
+        &dir.0,
+        &[
+            "run",
+            path_str(&fanout),
+            "a.npy",
+            "--sample-rate",
+            "1e6",
+            "--keep",
+            "fft,nope",
+        ],
+    );
+    let err = stderr(&o);
+    assert_eq!(code(&o), 2, "{err}");
+    assert!(err.contains("Step 'nope' not found in pipeline"), "{err}");
+    assert!(err.contains("lowpass, highpass"), "{err}");
+    assert!(!dir.path("tracekit-out").exists());
+
+    let o = tracekit(&dir.0, &["run", "no-such-spec.toml", "a.npy"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("no-such-spec.toml"), "{}", stderr(&o));
+
+    let o = tracekit(
+        &dir.0,
+        &["run", path_str(&fanout), "a.npy", "--format", "xml"],
+    );
+    assert_eq!(code(&o), 2);
+}
+
+#[test]
+fn graph_prints_steps_kinds_inputs_and_generations() {
+    let dir = TempDir::new("graph");
+    let o = tracekit(
+        &dir.0,
+        &["graph", path_str(&example_spec("decimate_psd.toml"))],
+    );
+    let out = stdout(&o);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let row = |step: &str| {
+        out.lines()
+            .find(|l| l.trim_start().starts_with(step))
+            .unwrap_or_else(|| panic!("no {step} row in\n{out}"))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(&row("detrend")[..3], ["detrend", "detrend", "input"]);
+    assert_eq!(&row("decimate")[..3], ["decimate", "decimate", "detrend"]);
+    assert_eq!(&row("psd")[..4], ["psd", "(output)", "psd", "decimate"]);
+    assert_eq!(row("stats"), ["stats", "stats", "decimate"]);
+    assert!(
+        out.contains("  1  detrend\n  2  decimate\n  3  psd, stats\n"),
+        "{out}"
+    );
+
+    let o = tracekit(
+        &dir.0,
+        &[
+            "graph",
+            path_str(&example_spec("decimate_psd.toml")),
+            "--dot",
+        ],
+    );
+    let library = spec::load_file(&example_spec("decimate_psd.toml")).unwrap();
+    assert_eq!(stdout(&o), library.to_dot());
+}
+
+#[test]
+fn a_spec_written_by_to_spec_reads_back_through_the_cli() {
+    let dir = TempDir::new("roundtrip");
+    for name in ["fanout.toml", "decimate_psd.toml", "wavelet_denoise.toml"] {
+        let original = example_spec(name);
+        let mut p = spec::load_file(&original).unwrap();
+        p.set_parallel_config(ExecutorKind::Sequential, Some(3));
+        let copy = dir.path(name);
+        fs::write(&copy, p.to_spec()).unwrap();
+        let a = stdout(&tracekit(&dir.0, &["graph", path_str(&original)]));
+        let b = stdout(&tracekit(&dir.0, &["graph", path_str(&copy)]));
+        let body = |s: &str| s.split_once('\n').unwrap().1.to_owned();
+        assert_eq!(body(&a), body(&b), "{name}");
+        assert!(b.contains("executor sequential (workers 3)"), "{b}");
+    }
+}
+
+#[test]
+fn every_example_spec_loads_and_runs_like_the_library() {
+    let dir = TempDir::new("examples");
+    // Long enough for the decimate + PSD chain (1,024-point segments after / 10).
+    let long = dir.path("long.npy");
+    write_trace(
+        &Trace::new(signal(1 << 15, 0.0), 1e6).unwrap(),
+        &long,
+        OutputFormat::Npy,
+    )
+    .unwrap();
+    let specs = fs::read_dir(example_spec(""))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect::<Vec<_>>();
+    assert!(specs.len() >= 3, "{specs:?}");
+    for spec_path in specs {
+        let p = spec::load_file(&spec_path).unwrap();
+        let out = dir.path(&format!("out-{}", p.output_step()));
+        let o = tracekit(
+            &dir.0,
+            &[
+                "run",
+                path_str(&spec_path),
+                "long.npy",
+                "--sample-rate",
+                "1e6",
+                "--out",
+                path_str(&out),
+            ],
+        );
+        assert_eq!(code(&o), 0, "{}: {}", spec_path.display(), stderr(&o));
+        let runs = library_runs(&spec_path, std::slice::from_ref(&long));
+        assert_same_samples(
+            &out.join(format!("long.{}.npy", p.output_step())),
+            runs[0].1.output(),
+        );
+        assert_eq!(
+            fs::read_to_string(out.join("measurements.csv")).unwrap(),
+            expected_measurements(&runs)
+        );
+    }
+}
+
+#[test]
+fn every_subcommand_has_help_with_examples() {
+    let dir = TempDir::new("help");
+    for sub in ["demo", "run", "graph"] {
+        let o = tracekit(&dir.0, &[sub, "--help"]);
+        let out = stdout(&o);
+        assert_eq!(code(&o), 0);
+        assert!(out.contains("Examples:"), "{sub}: {out}");
+        assert!(out.contains(&format!("tracekit {sub}")), "{sub}: {out}");
+        assert!(out.contains("Exit status"), "{sub}: {out}");
+    }
+    let run_help = stdout(&tracekit(&dir.0, &["run", "--help"]));
+    for needle in [
+        "1  some inputs failed",
+        "2  usage or configuration error",
+        "--keep",
+    ] {
+        assert!(run_help.contains(needle), "{needle}: {run_help}");
+    }
+    let top = stdout(&tracekit(&dir.0, &["--help"]));
+    for sub in ["demo", "run", "graph", "bench"] {
+        assert!(top.contains(sub), "{top}");
+    }
+}
