@@ -4,6 +4,11 @@
 //! Everything above this module is safe Rust. The functions here are safe to
 //! call; each `unsafe` block says why its requirements hold.
 
+#![expect(
+    clippy::disallowed_methods,
+    reason = "this module is where the raw calls that clippy.toml bans elsewhere live"
+)]
+
 use std::{
     ffi::c_void,
     io::{IoSlice, IoSliceMut},
