@@ -31,7 +31,8 @@ const MAX_LENT: usize = 64;
 /// mapping immutable while it exists.
 #[derive(Debug)]
 pub(crate) struct Recycler {
-    free: Mutex<Vec<OwnedFd>>,
+    /// Free segments with their sizes in bytes.
+    free: Mutex<Vec<(OwnedFd, u64)>>,
     capacity: usize,
     lent: AtomicUsize,
 }
@@ -46,24 +47,28 @@ impl Recycler {
         })
     }
 
-    fn free(&self) -> std::sync::MutexGuard<'_, Vec<OwnedFd>> {
+    fn free(&self) -> std::sync::MutexGuard<'_, Vec<(OwnedFd, u64)>> {
         self.free.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// A free segment to write into, if one is kept.
+    /// The largest free segment to write into, if one is kept: growing a
+    /// segment costs page allocations, so big ones go first.
     pub(crate) fn take(&self) -> Option<OwnedFd> {
-        self.free().pop()
+        let mut free = self.free();
+        let largest = (0..free.len()).max_by_key(|&i| free[i].1)?;
+        Some(free.swap_remove(largest).0)
     }
 
     /// The descriptors of the free segments (a new worker closes them).
     pub(crate) fn raw_fds(&self) -> Vec<RawFd> {
-        self.free().iter().map(sys::raw).collect()
+        self.free().iter().map(|(fd, _)| sys::raw(fd)).collect()
     }
 
     fn give_back(&self, fd: OwnedFd) {
+        let size = sys::segment_size(fd.as_fd());
         let mut free = self.free();
         if free.len() < self.capacity {
-            free.push(fd);
+            free.push((fd, size));
         }
     }
 }
@@ -331,5 +336,19 @@ mod tests {
             drop(SegmentFd::new(sys::new_segment().unwrap(), &recycler));
         }
         assert_eq!(recycler.raw_fds().len(), 1);
+    }
+
+    #[test]
+    fn the_largest_free_segment_goes_first() {
+        let recycler = Recycler::new(4);
+        for n in [10, 1000, 100] {
+            let (fd, _) = write_trace(&Trace::new(vec![0.0; n], 1.0).unwrap(), None).unwrap();
+            drop(SegmentFd::new(fd, &recycler));
+        }
+        let sizes: Vec<u64> = std::iter::from_fn(|| recycler.take())
+            .map(|fd| sys::segment_size(fd.as_fd()))
+            .collect();
+        assert_eq!(sizes.len(), 3);
+        assert!(sizes.windows(2).all(|w| w[0] > w[1]), "{sizes:?}");
     }
 }

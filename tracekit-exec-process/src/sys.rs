@@ -232,6 +232,11 @@ pub(crate) fn write_segment(fd: BorrowedFd<'_>, parts: &[&[u8]]) -> nix::Result<
     Ok(())
 }
 
+/// The size of segment `fd` in bytes (0 if it cannot be known).
+pub(crate) fn segment_size(fd: BorrowedFd<'_>) -> u64 {
+    fstat(fd).map_or(0, |st| u64::try_from(st.st_size).unwrap_or(0))
+}
+
 /// A read-only mapping of a segment; unmapped on drop.
 ///
 /// Segments are shared memory, so immutability is a protocol: a segment is
