@@ -140,7 +140,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), Failure> {
     let steps = steps()?;
     if args.spec {
         let p = ParallelPipeline::with_config(steps, ExecutorKind::Thread, None)?;
-        print!("{}", p.to_spec());
+        out!("{}", p.to_spec());
         return Ok(());
     }
     let workers = args.workers.map(NonZeroUsize::get);
@@ -149,24 +149,32 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), Failure> {
         Some(kind) => vec![ExecutorKind::Sequential, kind],
         None => ExecutorKind::ALL.to_vec(),
     };
+    // An executor asked for by name must exist before anything is printed.
+    if let Some(kind) = args.executor {
+        let probe = ParallelPipeline::with_config(steps.clone(), kind, workers)?;
+        if let Err(err) = probe.executor() {
+            return Err(Failure::Usage(err.to_string()));
+        }
+    }
     let input = capture::capture(args.samples, SEED)?;
     let reference = ParallelPipeline::with_config(steps.clone(), ExecutorKind::Sequential, None)?;
 
     let cpus = thread::available_parallelism().map_or(1, NonZeroUsize::get);
-    println!("tracekit demo: the fan-out pipeline on a synthetic capture");
-    println!(
+    outln!("tracekit demo: the fan-out pipeline on a synthetic capture");
+    outln!(
         "  capture  {} samples at {} MS/s: {}, seed {SEED:#x}",
         grouped(input.len()),
         SAMPLE_RATE / 1e6,
         capture::DESCRIPTION
     );
-    println!(
-        "  timing   median of {} runs per executor, after one warm-up; {cpus} CPUs",
-        args.runs
+    outln!(
+        "  timing   median of {} run{} per executor, after one warm-up; {cpus} CPUs",
+        args.runs,
+        if args.runs == 1 { "" } else { "s" }
     );
-    println!();
-    print!("{}", graph::describe(&reference, false));
-    println!();
+    outln!();
+    out!("{}", graph::describe(&reference, false));
+    outln!();
 
     let mut timed: Vec<Timed> = Vec::new();
     let mut notes = Vec::new();
@@ -185,18 +193,18 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), Failure> {
         return Err(Failure::Failed("the sequential run did not happen".into()));
     };
 
-    print!("{}", stage_table(&reference, &timed));
-    println!();
+    out!("{}", stage_table(&reference, &timed));
+    outln!();
     let checks: Vec<Check> = timed
         .iter()
         .map(|t| check(&sequential.last, &t.last))
         .collect();
-    print!("{}", executor_table(&timed, &checks));
+    out!("{}", executor_table(&timed, &checks));
     for note in &notes {
-        println!("  note: {note}");
+        outln!("  note: {note}");
     }
-    println!();
-    print!("{}", measurement_table(&sequential.last)?);
+    outln!();
+    out!("{}", measurement_table(&sequential.last)?);
 
     let differing: Vec<String> = timed
         .iter()

@@ -36,22 +36,22 @@ pub(crate) struct GraphArgs {
 pub(crate) fn run(args: &GraphArgs) -> Result<(), Failure> {
     let pipeline = load(&args.spec)?;
     if args.dot {
-        print!("{}", pipeline.to_dot());
+        out!("{}", pipeline.to_dot());
         return Ok(());
     }
     let workers = match pipeline.max_workers() {
         Some(n) => n.to_string(),
         None => "auto".to_owned(),
     };
-    println!(
+    outln!(
         "{}: {} steps, output '{}', executor {} (workers {workers})",
         args.spec.display(),
         pipeline.len(),
         pipeline.output_step(),
         pipeline.executor_type(),
     );
-    println!();
-    print!("{}", describe(&pipeline, true));
+    outln!();
+    out!("{}", describe(&pipeline, true));
     Ok(())
 }
 

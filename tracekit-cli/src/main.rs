@@ -7,6 +7,23 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// `print!` for command output; see [`table::emit`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::table::emit(&format!($($arg)*))
+    };
+}
+
+/// `println!` for command output; see [`table::emit`].
+macro_rules! outln {
+    () => {
+        $crate::table::emit("\n")
+    };
+    ($($arg:tt)*) => {
+        $crate::table::emit(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod bench;
 mod capture;
 mod demo;

@@ -224,15 +224,14 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     if !pending.is_empty() {
         batch.process(&pending, &mut tally, &progress);
     }
-    let last = args.inputs.last().map(|p| p.display().to_string());
-    progress.advance(pending_files, last.as_deref().unwrap_or(""));
+    progress.advance(pending_files, "done");
     progress.finish();
     batch
         .measurements
         .flush()
         .map_err(|e| Failure::Failed(format!("{}: {e}", measurements_path.display())))?;
 
-    println!(
+    outln!(
         "{} input{} processed: {} files in {}, measurements in {}",
         tally.written,
         if tally.written == 1 { "" } else { "s" },

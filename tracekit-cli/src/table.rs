@@ -1,6 +1,7 @@
-//! Aligned text tables for terminal output.
+//! Command output: aligned text tables, numbers with units, and writing to
+//! stdout.
 
-use std::fmt::Write as _;
+use std::io::{ErrorKind, Write};
 
 /// How a column's cells line up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,11 +93,31 @@ impl Table {
             match row {
                 Row::Cells(cells) => out.push_str(&line(cells)),
                 Row::Rule => {
-                    let _ = writeln!(out, "{pad}{}", "─".repeat(total));
+                    out.push_str(&format!("{pad}{}\n", "─".repeat(total)));
                 }
             }
         }
         out
+    }
+}
+
+/// Writes command output to stdout (the `out!` and `outln!` macros).
+///
+/// When stdout is a pipe that closed early (`tracekit graph x.toml | head`),
+/// the process ends quietly with status 0, as a C tool killed by SIGPIPE
+/// would, instead of panicking like `println!`. Any other write error ends it
+/// with status 1 and a message.
+pub(crate) fn emit(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    if let Err(err) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        if err.kind() == ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to stdout: {err}");
+        std::process::exit(i32::from(crate::failure::EXIT_FAILED));
     }
 }
 

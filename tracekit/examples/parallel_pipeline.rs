@@ -8,7 +8,7 @@
 //!
 //! Run with `cargo run --release -p tracekit --example parallel_pipeline`.
 
-use std::{f64::consts::TAU, time::Instant};
+use std::{f64::consts::TAU, process::ExitCode, time::Instant};
 
 use rand::{SeedableRng, rngs::StdRng};
 use rand_distr::{Distribution, StandardNormal};
@@ -60,7 +60,17 @@ fn steps() -> Result<Vec<Step>, Error> {
     ])
 }
 
-fn main() -> Result<(), Error> {
+fn main() -> ExitCode {
+    match tour() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn tour() -> Result<(), Error> {
     let input = capture()?;
     println!(
         "capture: {} samples at {} Hz\n",
@@ -79,7 +89,7 @@ fn main() -> Result<(), Error> {
             match p.transform(&input) {
                 Ok(out) => output = Some(out),
                 Err(Error::Unavailable(why)) => {
-                    println!("   {kind:<10} skipped: {why}");
+                    println!("   {:<10} skipped: {why}", kind.as_str());
                     break;
                 }
                 Err(e) => return Err(e),
@@ -89,7 +99,8 @@ fn main() -> Result<(), Error> {
         let Some(output) = output else { continue };
         let (seq_time, seq_out) = reference.get_or_insert((best, output.clone()));
         println!(
-            "   {kind:<10} {:>3} workers  {:>8.2} ms  {:>5.2}x  same output: {}",
+            "   {:<10} {:>3} workers  {:>8.2} ms  {:>5.2}x  same output: {}",
+            kind.as_str(),
             p.resolved_workers(),
             best * 1e3,
             *seq_time / best,
@@ -110,7 +121,9 @@ fn main() -> Result<(), Error> {
     for (k, generation) in p.get_execution_order().iter().enumerate() {
         println!("   generation {}: {}", k + 1, generation.join(", "));
     }
-    println!("   {p}");
+    for line in p.to_string().lines() {
+        println!("   {line}");
+    }
 
     println!("\n3. set_parallel_config: switch executors, same results");
     p.set_parallel_config(ExecutorKind::Sequential, None);

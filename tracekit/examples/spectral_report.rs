@@ -12,6 +12,7 @@
 use std::{
     f64::consts::TAU,
     path::{Path, PathBuf},
+    process::ExitCode,
 };
 
 use rand::{SeedableRng, rngs::StdRng};
@@ -44,11 +45,21 @@ fn synthetic_wav(dir: &Path) -> Result<PathBuf, Box<dyn std::error::Error>> {
     Ok(path)
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> ExitCode {
+    match report() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn report() -> Result<(), Box<dyn std::error::Error>> {
     let path = match std::env::args_os().nth(1) {
         Some(arg) => PathBuf::from(arg),
         None => {
-            let dir = std::env::temp_dir().join(format!("tracekit-report-{}", std::process::id()));
+            let dir = std::env::temp_dir().join("tracekit-spectral-report");
             let path = synthetic_wav(&dir)?;
             println!("no file given; wrote {}", path.display());
             path
