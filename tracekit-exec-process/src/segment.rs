@@ -6,7 +6,7 @@ use std::{
     os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd},
     sync::{
         Arc, Mutex, PoisonError, Weak,
-        atomic::{AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
     },
 };
 
@@ -80,6 +80,9 @@ pub(crate) struct SegmentFd {
     /// Present until drop.
     fd: Option<OwnedFd>,
     home: Weak<Recycler>,
+    /// False once a mapping that does not hold this segment exists: such a
+    /// segment may never be written again, so it is closed, not given back.
+    reusable: AtomicBool,
 }
 
 impl SegmentFd {
@@ -87,6 +90,7 @@ impl SegmentFd {
         Arc::new(SegmentFd {
             fd: Some(fd),
             home: Arc::downgrade(home),
+            reusable: AtomicBool::new(true),
         })
     }
 
@@ -106,6 +110,9 @@ impl AsFd for SegmentFd {
 
 impl Drop for SegmentFd {
     fn drop(&mut self) {
+        if !self.reusable.load(Ordering::Acquire) {
+            return;
+        }
         if let (Some(fd), Some(home)) = (self.fd.take(), self.home.upgrade()) {
             home.give_back(fd);
         }
@@ -227,10 +234,16 @@ pub(crate) fn map_trace(
     if map.f64s(len).is_none() {
         return Err(format!("a segment does not hold its {len} samples"));
     }
+    let hold = keep.and_then(Lent::new);
+    if let (Some(seg), None) = (keep, &hold) {
+        // Too many segments are held by traces already: this one keeps only
+        // its mapping, so its segment must never be written again.
+        seg.reusable.store(false, Ordering::Release);
+    }
     let samples = SharedSamples {
         map,
         len,
-        _segment: keep.and_then(Lent::new),
+        _segment: hold,
     };
     // `from_buffer` checks the rate, but a stage may legitimately return a
     // trace whose metadata it set by hand: keep it exactly as it was.
@@ -336,6 +349,23 @@ mod tests {
             drop(SegmentFd::new(sys::new_segment().unwrap(), &recycler));
         }
         assert_eq!(recycler.raw_fds().len(), 1);
+    }
+
+    #[test]
+    fn a_segment_mapped_without_a_hold_is_never_reused() {
+        let recycler = Recycler::new(MAX_LENT + 8);
+        let t = Trace::new(vec![1.0; 16], 1.0).unwrap();
+        let traces: Vec<Trace> = (0..MAX_LENT + 2)
+            .map(|_| {
+                let (fd, layout) = write_trace(&t, None).unwrap();
+                let seg = SegmentFd::new(fd, &recycler);
+                map_trace(seg.fd(), layout, false, Some(&seg)).unwrap()
+            })
+            .collect();
+        // The two beyond the limit went away with their last holder.
+        assert!(recycler.raw_fds().is_empty());
+        drop(traces);
+        assert_eq!(recycler.raw_fds().len(), MAX_LENT);
     }
 
     #[test]
