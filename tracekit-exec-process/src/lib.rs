@@ -13,7 +13,13 @@
 //! is one segment that the workers downstream and the parent map directly.
 //! The sockets carry only small control messages and the segments'
 //! descriptors. Nothing has a name, so nothing is left behind when a process
-//! is killed.
+//! is killed. Segments that nothing maps any more are kept for reuse, so that
+//! a worker writes its output into pages that already exist.
+//!
+//! Stages are handed to free workers as soon as they are ready, following the
+//! core's [`Schedule`](tracekit_core::Schedule); a linear chain (stages that
+//! read only the previous stage's output) goes to one worker in one message,
+//! which answers once per stage.
 //!
 //! A stage that crashes its worker gives [`Error::WorkerCrashed`], one that
 //! runs past its time limit has its worker killed and gives
