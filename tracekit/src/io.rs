@@ -78,15 +78,23 @@ impl FromStr for OutputFormat {
 }
 
 fn io_error(path: &Path, source: std::io::Error) -> Error {
-    Error::Io { path: path.display().to_string(), source }
+    Error::Io {
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 fn format_error(path: &Path, message: impl Into<String>) -> Error {
-    Error::Format { path: path.display().to_string(), message: message.into() }
+    Error::Format {
+        path: path.display().to_string(),
+        message: message.into(),
+    }
 }
 
 fn stem(path: &Path) -> String {
-    path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "trace".into())
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "trace".into())
 }
 
 fn name_traces(path: &Path, traces: Vec<Trace>) -> Vec<NamedTrace> {
@@ -96,7 +104,11 @@ fn name_traces(path: &Path, traces: Vec<Trace>) -> Vec<NamedTrace> {
         .into_iter()
         .enumerate()
         .map(|(k, mut trace)| {
-            let name = if single { stem.clone() } else { format!("{stem}.ch{k}") };
+            let name = if single {
+                stem.clone()
+            } else {
+                format!("{stem}.ch{k}")
+            };
             if trace.meta().channel.is_empty() {
                 trace.meta_mut().channel = name.clone();
             }
@@ -110,7 +122,10 @@ fn name_traces(path: &Path, traces: Vec<Trace>) -> Vec<NamedTrace> {
 /// `sample_rate` is needed for files that do not say their rate (one-column
 /// CSV, NPY); WAV and time,value CSV files carry their own.
 pub fn read_traces(path: &Path, sample_rate: Option<f64>) -> Result<Vec<NamedTrace>, Error> {
-    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
     let traces = match ext.as_str() {
         "csv" | "txt" => read_csv(path, sample_rate)?,
         "wav" => read_wav(path)?,
@@ -130,12 +145,18 @@ pub fn read_traces(path: &Path, sample_rate: Option<f64>) -> Result<Vec<NamedTra
 
 fn need_rate(path: &Path, rate: Option<f64>, why: &str) -> Result<f64, Error> {
     let rate = rate.ok_or_else(|| {
-        format_error(path, format!("{why} does not say its sample rate; give one (--sample-rate HZ)"))
+        format_error(
+            path,
+            format!("{why} does not say its sample rate; give one (--sample-rate HZ)"),
+        )
     })?;
     if rate.is_finite() && rate > 0.0 {
         Ok(rate)
     } else {
-        Err(format_error(path, format!("sample rate must be finite and greater than 0, got {rate}")))
+        Err(format_error(
+            path,
+            format!("sample rate must be finite and greater than 0, got {rate}"),
+        ))
     }
 }
 
@@ -160,14 +181,21 @@ pub fn read_csv(path: &Path, sample_rate: Option<f64>) -> Result<Vec<Trace>, Err
                 if values.len() != w {
                     return Err(format_error(
                         path,
-                        format!("line {}: {} columns, expected {w}", number + 1, values.len()),
+                        format!(
+                            "line {}: {} columns, expected {w}",
+                            number + 1,
+                            values.len()
+                        ),
                     ));
                 }
                 rows.push(values);
             }
             Err(_) if rows.is_empty() && width.is_none() => {} // header
             Err(bad) => {
-                return Err(format_error(path, format!("line {}: not a number: {bad:?}", number + 1)));
+                return Err(format_error(
+                    path,
+                    format!("line {}: not a number: {bad:?}", number + 1),
+                ));
             }
         }
     }
@@ -175,7 +203,9 @@ pub fn read_csv(path: &Path, sample_rate: Option<f64>) -> Result<Vec<Trace>, Err
     if width == 1 {
         let rate = need_rate(path, sample_rate, "a one-column CSV file")?;
         let samples = rows.into_iter().map(|r| r[0]).collect();
-        return Ok(vec![Trace::new(samples, rate).map_err(|e| format_error(path, e.to_string()))?]);
+        return Ok(vec![
+            Trace::new(samples, rate).map_err(|e| format_error(path, e.to_string()))?,
+        ]);
     }
     let times: Vec<f64> = rows.iter().map(|r| r[0]).collect();
     let rate = uniform_rate(&times).map_err(|m| format_error(path, m))?;
@@ -206,7 +236,11 @@ fn uniform_rate(times: &[f64]) -> Result<f64, String> {
     let n = times.len();
     let dt = (times[n - 1] - times[0]) / (n - 1) as f64;
     if !(dt.is_finite() && dt > 0.0) {
-        return Err(format!("time stamps must increase; first {} last {}", times[0], times[n - 1]));
+        return Err(format!(
+            "time stamps must increase; first {} last {}",
+            times[0],
+            times[n - 1]
+        ));
     }
     for (i, w) in times.windows(2).enumerate() {
         let step = w[1] - w[0];
@@ -247,7 +281,12 @@ pub fn read_wav(path: &Path) -> Result<Vec<Trace>, Error> {
     let rate = f64::from(spec.sample_rate);
     (0..channels)
         .map(|c| {
-            let samples = interleaved.iter().skip(c).step_by(channels).copied().collect();
+            let samples = interleaved
+                .iter()
+                .skip(c)
+                .step_by(channels)
+                .copied()
+                .collect();
             Trace::new(samples, rate).map_err(|e| format_error(path, e.to_string()))
         })
         .collect()
@@ -256,26 +295,78 @@ pub fn read_wav(path: &Path) -> Result<Vec<Trace>, Error> {
 /// Reads an NPY file of floats or integers: 1-D is one trace, 2-D one trace per row.
 pub fn read_npy(path: &Path, sample_rate: Option<f64>) -> Result<Vec<Trace>, Error> {
     let mut bytes = Vec::new();
-    File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)).map_err(|e| io_error(path, e))?;
+    File::open(path)
+        .and_then(|mut f| f.read_to_end(&mut bytes))
+        .map_err(|e| io_error(path, e))?;
     let npy = npyz::NpyFile::new(&bytes[..]).map_err(|e| format_error(path, e.to_string()))?;
     let shape: Vec<u64> = npy.shape().to_vec();
     let fortran = npy.order() == npyz::Order::Fortran;
     let descr = match npy.dtype() {
         npyz::DType::Plain(t) => t.to_string(),
-        other => return Err(format_error(path, format!("unsupported NPY dtype {other:?}"))),
+        other => {
+            return Err(format_error(
+                path,
+                format!("unsupported NPY dtype {other:?}"),
+            ));
+        }
     };
     let bad = |e: std::io::Error| format_error(path, e.to_string());
     let flat: Vec<f64> = match &descr[1..] {
         "f8" => npy.into_vec::<f64>().map_err(bad)?,
-        "f4" => npy.into_vec::<f32>().map_err(bad)?.into_iter().map(f64::from).collect(),
-        "i8" => npy.into_vec::<i64>().map_err(bad)?.into_iter().map(|v| v as f64).collect(),
-        "i4" => npy.into_vec::<i32>().map_err(bad)?.into_iter().map(f64::from).collect(),
-        "i2" => npy.into_vec::<i16>().map_err(bad)?.into_iter().map(f64::from).collect(),
-        "i1" => npy.into_vec::<i8>().map_err(bad)?.into_iter().map(f64::from).collect(),
-        "u8" => npy.into_vec::<u64>().map_err(bad)?.into_iter().map(|v| v as f64).collect(),
-        "u4" => npy.into_vec::<u32>().map_err(bad)?.into_iter().map(f64::from).collect(),
-        "u2" => npy.into_vec::<u16>().map_err(bad)?.into_iter().map(f64::from).collect(),
-        "u1" => npy.into_vec::<u8>().map_err(bad)?.into_iter().map(f64::from).collect(),
+        "f4" => npy
+            .into_vec::<f32>()
+            .map_err(bad)?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        "i8" => npy
+            .into_vec::<i64>()
+            .map_err(bad)?
+            .into_iter()
+            .map(|v| v as f64)
+            .collect(),
+        "i4" => npy
+            .into_vec::<i32>()
+            .map_err(bad)?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        "i2" => npy
+            .into_vec::<i16>()
+            .map_err(bad)?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        "i1" => npy
+            .into_vec::<i8>()
+            .map_err(bad)?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        "u8" => npy
+            .into_vec::<u64>()
+            .map_err(bad)?
+            .into_iter()
+            .map(|v| v as f64)
+            .collect(),
+        "u4" => npy
+            .into_vec::<u32>()
+            .map_err(bad)?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        "u2" => npy
+            .into_vec::<u16>()
+            .map_err(bad)?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        "u1" => npy
+            .into_vec::<u8>()
+            .map_err(bad)?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
         _ => {
             return Err(format_error(
                 path,
@@ -284,7 +375,9 @@ pub fn read_npy(path: &Path, sample_rate: Option<f64>) -> Result<Vec<Trace>, Err
         }
     };
     let rate = need_rate(path, sample_rate, "an NPY file")?;
-    let make = |samples: Vec<f64>| Trace::new(samples, rate).map_err(|e| format_error(path, e.to_string()));
+    let make = |samples: Vec<f64>| {
+        Trace::new(samples, rate).map_err(|e| format_error(path, e.to_string()))
+    };
     match shape.as_slice() {
         [_] => Ok(vec![make(flat)?]),
         &[rows, cols] => {
@@ -316,7 +409,9 @@ pub fn write_trace(trace: &Trace, path: &Path, format: OutputFormat) -> Result<(
         OutputFormat::Npy => write_npy(trace, &mut out),
         OutputFormat::Json => write_json(trace, &mut out),
     };
-    written.and_then(|()| out.flush()).map_err(|e| io_error(path, e))
+    written
+        .and_then(|()| out.flush())
+        .map_err(|e| io_error(path, e))
 }
 
 /// Writes the samples as CSV, one value a line (shortest text that reads back exactly).
@@ -347,8 +442,11 @@ fn json_number(x: f64) -> serde_json::Value {
 /// start, domain, channel, units, measurements.
 pub fn trace_to_json(trace: &Trace) -> serde_json::Value {
     let meta = trace.meta();
-    let measurements: serde_json::Map<String, serde_json::Value> =
-        meta.measurements.iter().map(|(k, v)| (k.clone(), json_number(*v))).collect();
+    let measurements: serde_json::Map<String, serde_json::Value> = meta
+        .measurements
+        .iter()
+        .map(|(k, v)| (k.clone(), json_number(*v)))
+        .collect();
     serde_json::json!({
         "samples": trace.samples().iter().map(|x| json_number(*x)).collect::<Vec<_>>(),
         "sample_rate": meta.sample_rate,
@@ -399,9 +497,19 @@ mod tests {
         assert_eq!(t[0].trace.meta().start, 0.5);
         assert_eq!(t[1].trace.samples(), &[10.0, 20.0, 30.0]);
         std::fs::write(&p, "0,1\n1,2\n3,3\n").unwrap();
-        assert!(read_traces(&p, None).unwrap_err().to_string().contains("evenly spaced"));
+        assert!(
+            read_traces(&p, None)
+                .unwrap_err()
+                .to_string()
+                .contains("evenly spaced")
+        );
         std::fs::write(&p, "0,1\n1,x\n").unwrap();
-        assert!(read_traces(&p, None).unwrap_err().to_string().contains("line 2"));
+        assert!(
+            read_traces(&p, None)
+                .unwrap_err()
+                .to_string()
+                .contains("line 2")
+        );
     }
 
     #[test]
@@ -411,14 +519,27 @@ mod tests {
         write_trace(&t, &p, OutputFormat::Npy).unwrap();
         let back = read_traces(&p, Some(5.0)).unwrap();
         assert_eq!(back.len(), 1);
-        let bits: Vec<u64> = back[0].trace.samples().iter().map(|x| x.to_bits()).collect();
-        assert_eq!(bits, t.samples().iter().map(|x| x.to_bits()).collect::<Vec<_>>());
+        let bits: Vec<u64> = back[0]
+            .trace
+            .samples()
+            .iter()
+            .map(|x| x.to_bits())
+            .collect();
+        assert_eq!(
+            bits,
+            t.samples().iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+        );
     }
 
     #[test]
     fn wav_channels() {
         let p = tmp("st.wav");
-        let spec = hound::WavSpec { channels: 2, sample_rate: 8000, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate: 8000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
         let mut w = hound::WavWriter::create(&p, spec).unwrap();
         for (l, r) in [(16384i16, -32768i16), (0, 8192)] {
             w.write_sample(l).unwrap();
@@ -439,7 +560,9 @@ mod tests {
         std::fs::write(&p, b"RIFF....not a wav").unwrap();
         let e = read_traces(&p, None).unwrap_err().to_string();
         assert!(e.contains("bad.wav"), "{e}");
-        let e = read_traces(&tmp("missing.csv"), Some(1.0)).unwrap_err().to_string();
+        let e = read_traces(&tmp("missing.csv"), Some(1.0))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("missing.csv"), "{e}");
         let e = read_traces(&tmp("x.mat"), None).unwrap_err().to_string();
         assert!(e.contains("unknown file type"), "{e}");
@@ -447,7 +570,9 @@ mod tests {
 
     #[test]
     fn json_has_every_field() {
-        let t = Trace::new(vec![1.0, f64::INFINITY], 2.0).unwrap().with_measurement("mean", 1.5);
+        let t = Trace::new(vec![1.0, f64::INFINITY], 2.0)
+            .unwrap()
+            .with_measurement("mean", 1.5);
         let v = trace_to_json(&t);
         assert_eq!(v["samples"][1], serde_json::Value::Null);
         assert_eq!(v["sample_rate"], 2.0);
