@@ -50,6 +50,7 @@ pub use crate::{kind::ExecutorKind, parallel::ParallelPipeline};
 /// The executor backends, to run a [`Pipeline`] or a [`Plan`] directly.
 pub mod exec {
     pub use tracekit_core::{Executor, SequentialExecutor};
+    pub use tracekit_exec_process::ProcessExecutor;
     pub use tracekit_exec_thread::ThreadExecutor;
 }
 
@@ -58,6 +59,6 @@ pub mod prelude {
     pub use crate::{
         Domain, Error, ExecutorKind, INPUT, ParallelPipeline, ParamValue, Params, Pipeline, Run,
         StageError, Step, Trace, TraceMeta, Transformer,
-        exec::{Executor, SequentialExecutor, ThreadExecutor},
+        exec::{Executor, ProcessExecutor, SequentialExecutor, ThreadExecutor},
     };
 }

@@ -8,6 +8,7 @@ use std::{
 };
 
 use tracekit_core::{Error, Executor, Pipeline, Run, SequentialExecutor, Step, Trace};
+use tracekit_exec_process::ProcessExecutor;
 use tracekit_exec_thread::ThreadExecutor;
 
 use crate::ExecutorKind;
@@ -252,11 +253,7 @@ fn build(kind: ExecutorKind, max_workers: Option<usize>) -> Result<Box<dyn Execu
     match kind {
         ExecutorKind::Sequential => Ok(Box::new(SequentialExecutor)),
         ExecutorKind::Thread => Ok(Box::new(ThreadExecutor::try_new(workers)?)),
-        ExecutorKind::Process => Err(Error::Unavailable(
-            "the process executor is not available yet in this build; \
-             use ExecutorKind::Thread or ExecutorKind::Sequential"
-                .into(),
-        )),
+        ExecutorKind::Process => Ok(Box::new(ProcessExecutor::new(workers)?)),
     }
 }
 

@@ -215,13 +215,35 @@ fn resolved_workers_rules() {
 }
 
 #[test]
-fn the_process_executor_is_reported_unavailable_not_replaced() {
+fn the_process_executor_sees_every_change_to_the_stages() {
+    let x = input(0.5);
+    let mut plain = Pipeline::new(steps()).unwrap();
     let mut p = ParallelPipeline::with_config(steps(), ExecutorKind::Process, Some(2)).unwrap();
-    let err = p.run(&input(0.0)).unwrap_err();
-    assert!(matches!(err, Error::Unavailable(_)), "{err:?}");
-    assert!(err.to_string().contains("not available yet"), "{err}");
-    assert!(p.transform(&input(0.0)).is_err());
-    assert!(!p.has_intermediate("a"));
+    let expected = plain.transform(&x).unwrap();
+    assert!(p.transform(&x).unwrap().bit_eq(&expected));
+    for name in plain.step_names() {
+        assert!(
+            p.get_intermediate(name)
+                .unwrap()
+                .bit_eq(plain.get_intermediate(name).unwrap())
+        );
+    }
+
+    // set_params reaches the workers (they are re-forked).
+    plain.set_params([("a__gain", 3.0)]).unwrap();
+    p.set_params([("a__gain", 3.0)]).unwrap();
+    let expected = plain.transform(&x).unwrap();
+    assert!(p.transform(&x).unwrap().bit_eq(&expected));
+
+    // So does fit.
+    let expected = plain.fit_transform(&x).unwrap();
+    assert!(p.fit_transform(&x).unwrap().bit_eq(&expected));
+
+    // And switching executors keeps the results.
+    p.set_parallel_config(ExecutorKind::Thread, Some(2));
+    assert!(p.transform(&x).unwrap().bit_eq(&expected));
+    p.set_parallel_config(ExecutorKind::Process, None);
+    assert!(p.transform(&x).unwrap().bit_eq(&expected));
 }
 
 #[test]
@@ -235,6 +257,8 @@ fn a_drop_in_replacement_for_pipeline() {
         (ExecutorKind::Thread, Some(2)),
         (ExecutorKind::Thread, Some(64)),
         (ExecutorKind::Sequential, None),
+        (ExecutorKind::Process, Some(1)),
+        (ExecutorKind::Process, Some(3)),
     ] {
         let mut p = ParallelPipeline::with_config(steps(), kind, workers).unwrap();
         let out = p.transform(&x).unwrap();
