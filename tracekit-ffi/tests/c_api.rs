@@ -20,8 +20,35 @@ fn profile_dir() -> PathBuf {
         .to_path_buf()
 }
 
+/// Builds `libtracekit.so` and `libtracekit.a` for this profile: `cargo test`
+/// compiles the crate's test harness but not its cdylib and staticlib.
+fn build_libraries() {
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    BUILT.call_once(|| {
+        let dir = profile_dir();
+        let target = dir
+            .parent()
+            .expect("the profile folder is in the target folder");
+        let mut cargo = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        cargo.args([
+            "build",
+            "--quiet",
+            "-p",
+            "tracekit-ffi",
+            "--lib",
+            "--target-dir",
+        ]);
+        cargo.arg(target);
+        if dir.file_name().is_some_and(|n| n == "release") {
+            cargo.arg("--release");
+        }
+        run(&mut cargo);
+    });
+}
+
 /// The library file `name` built for this test run.
 fn library(name: &str) -> PathBuf {
+    build_libraries();
     let dir = profile_dir();
     // Cargo builds the lib's crate types into deps/ and copies them up one level.
     [dir.join("deps").join(name), dir.join(name)]
