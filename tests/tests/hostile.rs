@@ -76,3 +76,44 @@ fn params_of_the_wrong_type() {
     let e = p.set_params([("nodelimiter", 1.0)]).unwrap_err();
     assert!(e.to_string().contains("step__param"), "{e}");
 }
+
+#[test]
+fn huge_pipelines_on_every_executor() {
+    use tracekit_exec_process::ProcessExecutor;
+    use tracekit_exec_thread::ThreadExecutor;
+    let chain =
+        Pipeline::new((0..10_000).map(|i| Step::new(format!("s{i}"), stage(Op::Offset)))).unwrap();
+    let mut wide: Vec<Step> = (0..10_000)
+        .map(|i| Step::new(format!("w{i}"), stage(Op::Offset)).input(INPUT))
+        .collect();
+    wide.push(Step::new("join", stage(Op::Sum)).inputs((0..10_000).map(|i| format!("w{i}"))));
+    let wide = Pipeline::new(wide).unwrap();
+    let x = Trace::new(vec![1.0, 2.0], 1.0).unwrap();
+    let thread = ThreadExecutor::new(4);
+    let process = ProcessExecutor::new(2).unwrap();
+    for p in [&chain, &wide] {
+        let expected = p.run(&x).unwrap();
+        for executor in [&thread as &dyn tracekit_core::Executor, &process] {
+            let got = p.run_on(executor, &x).unwrap();
+            assert!(got.output().bit_eq(expected.output()));
+        }
+    }
+}
+
+#[test]
+fn a_trace_of_2_pow_26_samples_through_the_process_executor() {
+    use tracekit_exec_process::ProcessExecutor;
+    let n = 1usize << 26;
+    let p = Pipeline::new([
+        Step::new("a", stage(Op::Scale)).input(INPUT),
+        Step::new("b", stage(Op::Offset)).input(INPUT),
+        Step::new("sum", stage(Op::Sum)).inputs(["a", "b"]),
+    ])
+    .unwrap();
+    let x = Trace::new((0..n).map(|i| (i % 1000) as f64).collect(), 1.0e9).unwrap();
+    let run = p.run_on(&ProcessExecutor::new(2).unwrap(), &x).unwrap();
+    let y = run.output().samples();
+    assert_eq!(y.len(), n);
+    assert_eq!(y[999], 999.0 * 2.0 + 1.0);
+    assert_eq!(y[n - 1], ((n - 1) % 1000) as f64 * 2.0 + 1.0);
+}

@@ -94,12 +94,8 @@ impl Worker {
 
     /// Asks the worker to run `request` on `segments` (in request order).
     pub(crate) fn send(&self, request: &Request, segments: &[BorrowedFd<'_>]) -> Result<(), Errno> {
-        let bytes = request.encode();
-        if bytes.len() > MAX_MESSAGE || segments.len() > sys::MAX_FDS {
-            return Err(Errno::EMSGSIZE);
-        }
         let fds: Vec<RawFd> = segments.iter().map(sys::raw).collect();
-        sys::send(self.sock.as_fd(), &bytes, &fds)
+        send_framed(self.sock.as_fd(), &request.encode(), &fds)
     }
 
     /// Reads the worker's reply; call when its socket is readable. At end of
@@ -152,13 +148,55 @@ impl Worker {
 fn serve(plan: &Plan<'_>, sock: &OwnedFd) -> i32 {
     let mut buf = vec![0u8; MAX_MESSAGE];
     loop {
-        let (n, fds) = match sys::recv(sock.as_fd(), &mut buf) {
-            Ok((0, _)) => return 0,
-            Ok(message) => message,
+        let (bytes, fds) = match recv_framed(sock.as_fd(), &mut buf) {
+            Ok(Some(message)) => message,
+            Ok(None) => return 0,
             Err(_) => return 2,
         };
-        if run_request(plan, sock, &buf[..n], fds).is_err() {
+        if run_request(plan, sock, &bytes, fds).is_err() {
             return 3;
+        }
+    }
+}
+
+/// Sends `bytes` and `fds` as one request, in as many packets as the kernel's
+/// limits need (at most [`sys::MAX_FDS`] descriptors and [`MAX_MESSAGE`]
+/// bytes each): a stage may read thousands of segments. The first byte of
+/// each packet says whether more follow.
+fn send_framed(sock: BorrowedFd<'_>, bytes: &[u8], fds: &[RawFd]) -> Result<(), Errno> {
+    let chunk = MAX_MESSAGE - 1;
+    let packets = bytes
+        .len()
+        .div_ceil(chunk)
+        .max(fds.len().div_ceil(sys::MAX_FDS))
+        .max(1);
+    let mut frame = Vec::with_capacity(MAX_MESSAGE.min(bytes.len() + 1));
+    for k in 0..packets {
+        frame.clear();
+        frame.push(u8::from(k + 1 < packets));
+        let part = |len: usize, size: usize| (k * size).min(len)..((k + 1) * size).min(len);
+        frame.extend_from_slice(&bytes[part(bytes.len(), chunk)]);
+        sys::send(sock, &frame, &fds[part(fds.len(), sys::MAX_FDS)])?;
+    }
+    Ok(())
+}
+
+/// Receives one request sent by [`send_framed`]; `None` at end of stream.
+fn recv_framed(
+    sock: BorrowedFd<'_>,
+    buf: &mut [u8],
+) -> Result<Option<(Vec<u8>, Vec<OwnedFd>)>, Errno> {
+    let (mut bytes, mut fds) = (Vec::new(), Vec::new());
+    loop {
+        match sys::recv(sock, buf)? {
+            (0, _) => return Ok(None),
+            (n, more_fds) => {
+                fds.extend(more_fds);
+                bytes.extend_from_slice(&buf[1..n]);
+                if buf[0] == 0 {
+                    return Ok(Some((bytes, fds)));
+                }
+            }
         }
     }
 }
