@@ -181,11 +181,11 @@ fn send_framed(sock: BorrowedFd<'_>, bytes: &[u8], fds: &[RawFd]) -> Result<(), 
     Ok(())
 }
 
+/// A whole request: its bytes and the descriptors that came with it.
+type Message = (Vec<u8>, Vec<OwnedFd>);
+
 /// Receives one request sent by [`send_framed`]; `None` at end of stream.
-fn recv_framed(
-    sock: BorrowedFd<'_>,
-    buf: &mut [u8],
-) -> Result<Option<(Vec<u8>, Vec<OwnedFd>)>, Errno> {
+fn recv_framed(sock: BorrowedFd<'_>, buf: &mut [u8]) -> Result<Option<Message>, Errno> {
     let (mut bytes, mut fds) = (Vec::new(), Vec::new());
     loop {
         match sys::recv(sock, buf)? {
