@@ -114,17 +114,34 @@ impl XAxis {
     }
 }
 
-/// The x values (in axis base units, s or Hz) of the first and last point;
-/// an empty trace spans its start alone. Non-finite starts count as 0.
-pub(super) fn x_extent(trace: &Trace) -> (f64, f64) {
+/// The x value (in axis base units, s or Hz) of the first point and the step
+/// between points: `start` and `1 / sample_rate`.
+///
+/// A non-finite start counts as 0. A trace whose x values would leave
+/// ±1e300 (a rate near zero, say) is drawn against its sample index instead,
+/// so that every axis stays finite.
+pub(super) fn x_step(trace: &Trace) -> (f64, f64) {
+    const LIMIT: f64 = 1e300;
     let meta = trace.meta();
     let start = if meta.start.is_finite() {
         meta.start
     } else {
         0.0
     };
-    let last = trace.len().saturating_sub(1) as f64 / meta.sample_rate;
-    (start, start + last)
+    let step = 1.0 / meta.sample_rate;
+    let last = start + trace.len().saturating_sub(1) as f64 * step;
+    if step.is_finite() && start.abs() <= LIMIT && last.abs() <= LIMIT {
+        (start, step)
+    } else {
+        (0.0, 1.0)
+    }
+}
+
+/// The x values (in axis base units) of the first and last point; an empty
+/// trace spans its start alone.
+pub(super) fn x_extent(trace: &Trace) -> (f64, f64) {
+    let (start, step) = x_step(trace);
+    (start, start + trace.len().saturating_sub(1) as f64 * step)
 }
 
 /// The y axis description: what is plotted and in which units.

@@ -353,8 +353,8 @@ fn trace_segments(
 ) -> Vec<Vec<(f64, f64)>> {
     let samples = trace.samples();
     let n = samples.len();
-    let start = axis::x_extent(trace).0 / x.unit.scale;
-    let dx = 1.0 / (trace.sample_rate() * x.unit.scale);
+    let (start, step) = axis::x_step(trace);
+    let (start, dx) = (start / x.unit.scale, step / x.unit.scale);
     let mut segments = Vec::new();
     let mut current = Vec::new();
     let mut push = |point: Option<(f64, f64)>| match point {
@@ -566,6 +566,33 @@ mod tests {
         assert!(texts(&Svg::parse(&svg)).contains(&"no samples".to_owned()));
         let svg = Figure::default().to_svg().unwrap();
         assert!(texts(&Svg::parse(&svg)).contains(&"nothing to plot".to_owned()));
+    }
+
+    #[test]
+    fn hostile_axes_still_draw() {
+        let cases = [
+            (5e-324, 0.0),
+            (1e-300, 0.0),
+            (1.0, 1e308),
+            (1.0, -1e308),
+            (1e300, 0.0),
+            (1e6, 1e15),
+            (1e-3, f64::NAN),
+        ];
+        for (rate, start) in cases {
+            let mut meta = TraceMeta::new(rate);
+            meta.start = start;
+            let t = Trace::with_meta(vec![0.0, 1.0, -1.0, 0.5], meta.clone()).unwrap();
+            meta.domain = Domain::Frequency;
+            let f = Trace::with_meta(vec![1.0, 2.0], meta).unwrap();
+            let svg = Figure::new([
+                Panel::new("t", &t).with_marker(start, "m"),
+                Panel::new("f", &f),
+            ])
+            .to_svg()
+            .unwrap_or_else(|e| panic!("rate {rate} start {start}: {e}"));
+            Svg::parse(&svg);
+        }
     }
 
     #[test]
