@@ -8,7 +8,7 @@ use plotters::{
     prelude::*,
     style::text_anchor::{HPos, Pos, VPos},
 };
-use tracekit_core::{Domain, Trace};
+use tracekit_core::{Domain, INPUT, Run, Trace};
 
 use super::{
     Picture, PlotError, PlotFormat,
@@ -59,6 +59,28 @@ impl<'a> Panel<'a> {
     /// This panel with one more marker at `x` (s or Hz).
     pub(crate) fn with_marker(mut self, x: f64, label: impl Into<String>) -> Panel<'a> {
         self.markers.push((x, label.into()));
+        self
+    }
+
+    /// This panel with markers at the fundamental `f0` (Hz), labelled with
+    /// its frequency, and at its harmonics 2 to `count + 1` that lie within
+    /// the trace (`H2`, `H3`...). A fundamental that is not a positive
+    /// number adds nothing.
+    pub(crate) fn with_harmonics(mut self, f0: f64, count: usize) -> Panel<'a> {
+        if !(f0.is_finite() && f0 > 0.0) {
+            return self;
+        }
+        let unit = axis::unit_for(Domain::Frequency, f0);
+        let label = format!("f0 {} {}", axis::number(f0 / unit.scale), unit.name);
+        self.markers.push((f0, label));
+        let end = axis::x_extent(self.trace).1;
+        for h in 2..=count.saturating_add(1) {
+            let f = h as f64 * f0;
+            if f > end {
+                break;
+            }
+            self.markers.push((f, format!("H{h}")));
+        }
         self
     }
 
@@ -117,6 +139,36 @@ impl<'a> Figure<'a> {
         }
     }
 
+    /// The input and every step `run` kept (declaration order), with the
+    /// measurements of all of them in the side box. Where a step recorded a
+    /// `fundamental_hz`, frequency-domain panels mark it and 5 harmonics.
+    ///
+    /// A measurement that several steps carry with one value (measurements
+    /// travel downstream with the metadata) is listed once; one that changes
+    /// value is listed again as `step.name`.
+    pub(crate) fn of_run(input: &'a Trace, run: &'a Run) -> Figure<'a> {
+        let steps: Vec<(&str, &Trace)> = std::iter::once((INPUT, input))
+            .chain(
+                run.kept_steps()
+                    .into_iter()
+                    .filter_map(|s| Some((s, run.get(s)?))),
+            )
+            .collect();
+        let measurements = merged_measurements(&steps);
+        let f0 = measurements
+            .iter()
+            .find(|(name, _)| name == "fundamental_hz")
+            .map(|m| m.1);
+        let panels = steps.into_iter().map(|(step, trace)| {
+            let panel = Panel::new(step, trace);
+            match f0 {
+                Some(f0) if trace.meta().domain == Domain::Frequency => panel.with_harmonics(f0, 5),
+                _ => panel,
+            }
+        });
+        Figure::new(panels).with_measurements(measurements)
+    }
+
     /// This figure with a title line.
     pub(crate) fn with_title(mut self, title: impl Into<String>) -> Figure<'a> {
         self.title = title.into();
@@ -155,6 +207,21 @@ impl<'a> Figure<'a> {
     fn title_height(&self) -> u32 {
         if self.title.is_empty() { 0 } else { 40 }
     }
+}
+
+/// The measurements of `steps`, each (name, value) once; see [`Figure::of_run`].
+fn merged_measurements(steps: &[(&str, &Trace)]) -> Vec<(String, f64)> {
+    let mut merged: Vec<(String, f64)> = Vec::new();
+    for (step, trace) in steps {
+        for (name, &value) in &trace.meta().measurements {
+            match merged.iter().find(|(seen, _)| seen == name) {
+                Some((_, v)) if v.to_bits() == value.to_bits() => {}
+                Some(_) => merged.push((format!("{step}.{name}"), value)),
+                None => merged.push((name.clone(), value)),
+            }
+        }
+    }
+    merged
 }
 
 /// Traces as stacked panels with the measurements beside them, as SVG.
@@ -566,6 +633,64 @@ mod tests {
         assert!(texts(&Svg::parse(&svg)).contains(&"no samples".to_owned()));
         let svg = Figure::default().to_svg().unwrap();
         assert!(texts(&Svg::parse(&svg)).contains(&"nothing to plot".to_owned()));
+    }
+
+    #[test]
+    fn figure_of_a_run_shows_input_kept_steps_and_harmonics() {
+        use tracekit_core::{Pipeline, StageError, Step, Transformer};
+
+        /// A fake spectrum: 0..50 kHz in 1 kHz points, with a measurement.
+        #[derive(Clone)]
+        struct Spectrum;
+        impl Transformer for Spectrum {
+            fn transform(&self, i: &[&Trace]) -> Result<Trace, StageError> {
+                let mut meta = i[0].meta().clone();
+                meta.domain = Domain::Frequency;
+                meta.sample_rate = 1e-3;
+                meta.units = "dB".to_owned();
+                let t = Trace::with_meta(vec![-100.0; 51], meta)?;
+                Ok(t.with_measurement("fundamental_hz", 10e3)
+                    .with_measurement("mean", 1.0))
+            }
+        }
+        #[derive(Clone)]
+        struct Mean(f64);
+        impl Transformer for Mean {
+            fn transform(&self, i: &[&Trace]) -> Result<Trace, StageError> {
+                Ok(i[0].clone().with_measurement("mean", self.0))
+            }
+        }
+        let p = Pipeline::new([
+            Step::new("fft", Spectrum),
+            Step::new("same", Mean(1.0)),
+            Step::new("other", Mean(2.0)),
+        ])
+        .unwrap();
+        let input = sine(1000, 1e6, 10e3);
+        let run = p.run(&input).unwrap();
+        let figure = Figure::of_run(&input, &run);
+        let titles: Vec<&str> = figure.panels.iter().map(|p| p.title.as_str()).collect();
+        assert_eq!(titles[0], "input");
+        assert_eq!(titles.last(), Some(&"other"));
+        assert_eq!(
+            figure.measurements,
+            vec![
+                ("fundamental_hz".to_owned(), 10e3),
+                ("mean".to_owned(), 1.0),
+                ("other.mean".to_owned(), 2.0)
+            ]
+        );
+        let fft = figure.panels.iter().find(|p| p.title == "fft").unwrap();
+        let labels: Vec<&str> = fft.markers.iter().map(|m| m.1.as_str()).collect();
+        assert_eq!(
+            labels,
+            ["f0 10 kHz", "H2", "H3", "H4", "H5"],
+            "H6 is past 50 kHz"
+        );
+        assert!(figure.panels[0].markers.is_empty(), "time panels get none");
+        let svg = figure.to_svg().unwrap();
+        let texts = texts(&Svg::parse(&svg));
+        assert!(texts.contains(&"other.mean = 2".to_owned()), "{texts:?}");
     }
 
     #[test]
