@@ -39,8 +39,13 @@ fn bench(c: &mut Criterion) {
         b.iter(|| fft.transform(&[black_box(&trace)]).unwrap())
     });
 
-    let linear = Fft { scale: FftScale::Linear, ..Fft::default() };
-    g.bench_function("fft_2^20_hann_linear", |b| b.iter(|| linear.transform(&[black_box(&trace)]).unwrap()));
+    let linear = Fft {
+        scale: FftScale::Linear,
+        ..Fft::default()
+    };
+    g.bench_function("fft_2^20_hann_linear", |b| {
+        b.iter(|| linear.transform(&[black_box(&trace)]).unwrap())
+    });
 
     let r2c = RealFftPlanner::<f64>::new().plan_fft_forward(N);
     let mut out = r2c.make_output_vec();
