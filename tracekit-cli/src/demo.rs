@@ -8,6 +8,7 @@
 
 use std::{
     num::NonZeroUsize,
+    path::{Path, PathBuf},
     thread,
     time::{Duration, Instant},
 };
@@ -21,6 +22,7 @@ use crate::{
     capture::{self, SAMPLE_RATE, SEED},
     failure::Failure,
     graph,
+    plot::{Figure, Lane, PlotFormat},
     table::{Align, Table, grouped, millis},
 };
 
@@ -29,6 +31,8 @@ Examples:
   tracekit demo                          every executor, automatic workers
   tracekit demo --executor thread --workers 4
   tracekit demo --runs 11                steadier medians
+  tracekit demo --plot                   also draw tracekit-demo.svg (capture,
+                                         filters, spectrum, stage timeline)
   tracekit demo --spec > fanout.toml     the demo pipeline as a spec file, for
                                          `tracekit run` and `tracekit graph`
 
@@ -60,6 +64,13 @@ pub(crate) struct DemoArgs {
     /// Print the demo pipeline as a TOML spec and exit.
     #[arg(long)]
     spec: bool,
+    /// Also draw the capture, the filter outputs, the spectrum and a timeline
+    /// of the stages on each executor into a picture (see --plot-file).
+    #[arg(long)]
+    plot: bool,
+    /// Where --plot writes: an .svg or .png file.
+    #[arg(long, value_name = "FILE", default_value = "tracekit-demo.svg")]
+    plot_file: PathBuf,
     /// Samples in the capture (small values keep tests fast).
     #[arg(long, value_name = "N", default_value_t = 1 << 20, hide = true)]
     samples: usize,
@@ -205,6 +216,11 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), Failure> {
     }
     outln!();
     out!("{}", measurement_table(&sequential.last)?);
+    if args.plot {
+        draw(&args.plot_file, &input, &timed)?;
+        outln!();
+        outln!("Picture written to {}", args.plot_file.display());
+    }
 
     let differing: Vec<String> = timed
         .iter()
@@ -220,6 +236,34 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), Failure> {
             differing.join("; ")
         )))
     }
+}
+
+/// Draws the capture, the filter outputs and the spectrum of the sequential
+/// run, with the measurements and a timeline of the last run on each executor.
+fn draw(path: &Path, input: &Trace, timed: &[Timed]) -> Result<(), Failure> {
+    let format = match path.extension().and_then(|e| e.to_str()) {
+        Some(ext) if ext.eq_ignore_ascii_case("png") => PlotFormat::Png,
+        _ => PlotFormat::Svg,
+    };
+    let Some(sequential) = timed.first() else {
+        return Ok(());
+    };
+    let lanes = timed.iter().map(|t| {
+        let name = match t.kind {
+            ExecutorKind::Sequential => t.kind.to_string(),
+            kind => format!("{kind} ×{}", t.workers),
+        };
+        Lane::from_run(name, &t.last)
+    });
+    Figure::of_steps(
+        input,
+        &sequential.last,
+        &["lowpass", "highpass", "bandpass", "fft"],
+    )
+    .with_title("tracekit demo: the fan-out pipeline on a synthetic capture")
+    .with_timeline(lanes)
+    .write(path, format)
+    .map_err(|e| Failure::Failed(e.to_string()))
 }
 
 /// Runs the pipeline once to warm up, then `runs` times, on `kind`.

@@ -8,6 +8,7 @@ use tracekit::{INPUT, ParallelPipeline, Pipeline, spec};
 
 use crate::{
     failure::Failure,
+    plot::{self, PlotFormat},
     table::{Align, Table},
 };
 
@@ -15,6 +16,7 @@ const EXAMPLES: &str = "\
 Examples:
   tracekit graph fanout.toml              steps, kinds, inputs and generations
   tracekit graph fanout.toml --dot | dot -Tsvg -o fanout.svg
+  tracekit graph fanout.toml --svg fanout.svg   the same picture without Graphviz
   tracekit demo --spec > demo.toml && tracekit graph demo.toml
 
 Exit status: 0 on success; 2 when the spec cannot be read or is not a valid
@@ -30,11 +32,22 @@ pub(crate) struct GraphArgs {
     /// Print Graphviz DOT instead of a table (render with `dot -Tsvg`).
     #[arg(long)]
     dot: bool,
+    /// Also draw the graph, generations as columns, into FILE (.svg or .png);
+    /// no Graphviz needed.
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
 }
 
 /// Runs `tracekit graph`.
 pub(crate) fn run(args: &GraphArgs) -> Result<(), Failure> {
     let pipeline = load(&args.spec)?;
+    if let Some(path) = &args.svg {
+        let format = match path.extension().and_then(|e| e.to_str()) {
+            Some(ext) if ext.eq_ignore_ascii_case("png") => PlotFormat::Png,
+            _ => PlotFormat::Svg,
+        };
+        plot::write_graph(path, format, &pipeline).map_err(|e| Failure::Failed(e.to_string()))?;
+    }
     if args.dot {
         out!("{}", pipeline.to_dot());
         return Ok(());

@@ -29,6 +29,7 @@ mod capture;
 mod demo;
 mod failure;
 mod graph;
+mod plot;
 mod run;
 mod table;
 
@@ -39,6 +40,7 @@ Examples:
   tracekit graph fanout.toml                    its steps and generations
   tracekit run fanout.toml capture.wav --keep lowpass --format csv
   tracekit bench W1
+  tracekit demo --plot                          also draw tracekit-demo.svg
 
 Exit status: 0 success; 1 the work failed (for `run`: some inputs failed);
 2 usage or configuration error (bad arguments, a spec that does not load).";

@@ -21,13 +21,18 @@ use tracekit::{
     io::{NamedTrace, OutputFormat, read_traces, write_trace},
 };
 
-use crate::{failure::Failure, graph};
+use crate::{
+    failure::Failure,
+    graph,
+    plot::{Figure, PlotFormat},
+};
 
 const EXAMPLES: &str = "\
 Examples:
   tracekit run fanout.toml capture.wav
   tracekit run fanout.toml data/*.npy --sample-rate 1e6 --out results
   tracekit run fanout.toml a.csv b.csv --keep lowpass,fft --format json
+  tracekit run fanout.toml capture.wav --keep lowpass,fft --plot
   tracekit run chain.toml scope.csv --executor process --workers 4
 
 Inputs: CSV (one column of samples, or time,value...), WAV and NPY (1-D, or
@@ -74,6 +79,13 @@ pub(crate) struct RunArgs {
     /// Sample rate for files that do not carry one (one-column CSV, NPY).
     #[arg(long, value_name = "HZ")]
     sample_rate: Option<f64>,
+    /// Also draw, per input, the input and each written step as stacked
+    /// panels with the measurements: DIR/<input>.svg (or .png).
+    #[arg(long)]
+    plot: bool,
+    /// Picture format for --plot.
+    #[arg(long, value_name = "FORMAT", default_value = "svg", value_parser = ["svg", "png"])]
+    plot_format: String,
 }
 
 /// What happened to the batch so far.
@@ -148,6 +160,8 @@ struct Batch<'a> {
     format: OutputFormat,
     out: &'a Path,
     measurements: BufWriter<File>,
+    /// Draw each input and its written steps, in this format.
+    plot: Option<PlotFormat>,
 }
 
 /// Runs `tracekit run`.
@@ -196,6 +210,15 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         format,
         out: &args.out,
         measurements,
+        plot: if args.plot {
+            Some(
+                args.plot_format
+                    .parse()
+                    .map_err(|e| Failure::Usage(format!("--plot-format: {e}")))?,
+            )
+        } else {
+            None
+        },
     };
     let mut tally = Tally::default();
     let mut progress = Progress::new(args.inputs.len());
@@ -309,7 +332,7 @@ impl Batch<'_> {
         for (input, run) in inputs.iter().zip(runs) {
             let written = run
                 .map_err(|e| e.to_string())
-                .and_then(|run| self.write(&input.name, &run));
+                .and_then(|run| self.write(input, &run));
             match written {
                 Ok(files) => {
                     tally.written += 1;
@@ -324,7 +347,8 @@ impl Batch<'_> {
     }
 
     /// Writes the chosen steps' traces and every measurement of one input's run.
-    fn write(&mut self, name: &str, run: &Run) -> Result<usize, String> {
+    fn write(&mut self, input: &NamedTrace, run: &Run) -> Result<usize, String> {
+        let name = input.name.as_str();
         for step in &self.written_steps {
             let trace = run
                 .get(step)
@@ -347,7 +371,17 @@ impl Batch<'_> {
                 .map_err(|e| format!("measurements.csv: {e}"))?;
             }
         }
-        Ok(self.written_steps.len())
+        let mut files = self.written_steps.len();
+        if let Some(format) = self.plot {
+            let shown: Vec<&str> = self.written_steps.iter().map(String::as_str).collect();
+            let path = self.out.join(format!("{name}.{}", format.extension()));
+            Figure::of_steps(&input.trace, run, &shown)
+                .with_title(name)
+                .write(&path, format)
+                .map_err(|e| e.to_string())?;
+            files += 1;
+        }
+        Ok(files)
     }
 }
 

@@ -637,3 +637,122 @@ fn every_subcommand_has_help_with_examples() {
         assert!(top.contains(sub), "{top}");
     }
 }
+
+/// The titles (`<text>` contents) of an SVG document, after checking it is well-formed XML.
+fn svg_texts(path: &Path) -> Vec<String> {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let doc = roxmltree::Document::parse(&text).expect("the picture is well-formed XML");
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text().map(|t| t.trim().to_owned()))
+        .collect()
+}
+
+#[test]
+fn run_plot_draws_the_input_and_each_written_step() {
+    let dir = TempDir::new("plot");
+    let files = write_inputs(&dir);
+    let fanout = example_spec("fanout.toml");
+    let o = tracekit(
+        &dir.0,
+        &[
+            "run",
+            path_str(&fanout),
+            path_str(&files[0]),
+            "--sample-rate",
+            "1e6",
+            "--keep",
+            "lowpass,fft",
+            "--plot",
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}\n{}", stdout(&o), stderr(&o));
+    let texts = svg_texts(&dir.path("tracekit-out/a.svg"));
+    let has = |needle: &str| texts.iter().any(|t| t.contains(needle));
+    for panel in ["input", "merge", "lowpass", "fft"] {
+        assert!(
+            texts.iter().any(|t| t.starts_with(panel)),
+            "no panel {panel}: {texts:?}"
+        );
+    }
+    assert!(
+        !texts.iter().any(|t| t.starts_with("highpass")),
+        "only written steps are drawn"
+    );
+    assert!(
+        has("Time (ms)") || has("Time (s)") || has("Time (µs)"),
+        "{texts:?}"
+    );
+    assert!(has("Frequency (kHz)"), "{texts:?}");
+    assert!(
+        has("thd_db"),
+        "the measurements box lists the metrics: {texts:?}"
+    );
+
+    let o = tracekit(
+        &dir.0,
+        &[
+            "run",
+            path_str(&fanout),
+            path_str(&files[2]),
+            "--plot",
+            "--plot-format",
+            "png",
+            "--out",
+            "png",
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let png = fs::read(dir.path("png/c.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+}
+
+#[test]
+fn demo_plot_has_panels_spectrum_markers_and_a_timeline() {
+    let dir = TempDir::new("demo-plot");
+    let o = tracekit(
+        &dir.0,
+        &["demo", "--samples", "16384", "--runs", "1", "--plot"],
+    );
+    assert_eq!(code(&o), 0, "{}\n{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("Picture written to tracekit-demo.svg"));
+    let texts = svg_texts(&dir.path("tracekit-demo.svg"));
+    for needle in [
+        "input",
+        "lowpass",
+        "highpass",
+        "bandpass",
+        "fft",
+        "f0",
+        "H3",
+        "Stage timeline",
+        "sequential",
+    ] {
+        assert!(
+            texts.iter().any(|t| t.contains(needle)),
+            "no {needle:?} in {texts:?}"
+        );
+    }
+}
+
+#[test]
+fn graph_svg_draws_every_step() {
+    let dir = TempDir::new("graph-svg");
+    let o = tracekit(
+        &dir.0,
+        &[
+            "graph",
+            path_str(&example_spec("fanout.toml")),
+            "--svg",
+            "g.svg",
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let texts = svg_texts(&dir.path("g.svg"));
+    for step in [
+        "input", "lowpass", "highpass", "bandpass", "fft", "metrics", "merge",
+    ] {
+        assert!(texts.iter().any(|t| t == step), "no node {step}: {texts:?}");
+    }
+}

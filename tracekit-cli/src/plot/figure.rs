@@ -57,6 +57,7 @@ impl<'a> Panel<'a> {
     }
 
     /// This panel with one more marker at `x` (s or Hz).
+    #[cfg(test)]
     pub(crate) fn with_marker(mut self, x: f64, label: impl Into<String>) -> Panel<'a> {
         self.markers.push((x, label.into()));
         self
@@ -146,15 +147,26 @@ impl<'a> Figure<'a> {
     /// A measurement that several steps carry with one value (measurements
     /// travel downstream with the metadata) is listed once; one that changes
     /// value is listed again as `step.name`.
+    #[cfg(test)]
     pub(crate) fn of_run(input: &'a Trace, run: &'a Run) -> Figure<'a> {
-        let steps: Vec<(&str, &Trace)> = std::iter::once((INPUT, input))
+        Figure::of_steps(input, run, &run.kept_steps())
+    }
+
+    /// Like [`Figure::of_run`], with panels for the input and `shown` only
+    /// (steps the run did not keep are left out); the side box and the
+    /// harmonic markers still use the measurements of every kept step.
+    pub(crate) fn of_steps(input: &'a Trace, run: &'a Run, shown: &[&str]) -> Figure<'a> {
+        let all: Vec<(&str, &Trace)> = std::iter::once((INPUT, input))
             .chain(
                 run.kept_steps()
                     .into_iter()
                     .filter_map(|s| Some((s, run.get(s)?))),
             )
             .collect();
-        let measurements = merged_measurements(&steps);
+        let measurements = merged_measurements(&all);
+        let steps: Vec<(&str, &Trace)> = std::iter::once((INPUT, input))
+            .chain(shown.iter().filter_map(|&s| Some((s, run.get(s)?))))
+            .collect();
         let f0 = measurements
             .iter()
             .find(|(name, _)| name == "fundamental_hz")
@@ -194,6 +206,7 @@ impl<'a> Figure<'a> {
     }
 
     /// The figure as an SVG document.
+    #[cfg(test)]
     pub(crate) fn to_svg(&self) -> Result<String, PlotError> {
         super::to_svg(self)
     }
@@ -225,6 +238,7 @@ fn merged_measurements(steps: &[(&str, &Trace)]) -> Vec<(String, f64)> {
 }
 
 /// Traces as stacked panels with the measurements beside them, as SVG.
+#[cfg(test)]
 pub(crate) fn traces_svg(
     panels: &[Panel<'_>],
     measurements: &[(String, f64)],

@@ -93,6 +93,7 @@ impl DependencyGraph {
     }
 
     /// The graph as an SVG document.
+    #[cfg(test)]
     pub(crate) fn to_svg(&self) -> Result<String, PlotError> {
         super::to_svg(self)
     }
@@ -163,6 +164,7 @@ impl DependencyGraph {
 }
 
 /// The dependency graph of these generations and dependencies, as SVG.
+#[cfg(test)]
 pub(crate) fn graph_svg(
     order: &[Vec<String>],
     deps: &BTreeMap<String, Vec<String>>,

@@ -12,11 +12,6 @@
 //!   [`traces_svg`] and [`timeline_svg`] are its two common shapes.
 //! - [`graph_svg`] / [`write_graph`]: steps as boxes, generations as columns.
 //! - [`minmax_columns`]: the decimation behind every long trace.
-#![allow(
-    dead_code,
-    unused_imports,
-    reason = "the demo, run and graph commands call into this module as they land"
-)]
 
 mod axis;
 mod decimate;
@@ -40,12 +35,7 @@ use plotters::{
     },
 };
 
-pub(crate) use self::{
-    decimate::minmax_columns,
-    figure::{Figure, Panel, traces_svg},
-    graph::{DependencyGraph, graph_svg, write_graph},
-    timeline::{Lane, timeline_svg},
-};
+pub(crate) use self::{figure::Figure, graph::write_graph, timeline::Lane};
 
 /// The file format of a plot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -163,7 +153,7 @@ fn write(picture: &impl Picture, path: &Path, format: PlotFormat) -> Result<(), 
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::{figure::Panel, *};
 
     #[test]
     fn formats_parse_and_print() {

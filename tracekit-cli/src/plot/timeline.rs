@@ -13,7 +13,7 @@ use tracekit_core::{Domain, Run, StageRecord};
 use super::{
     PlotError,
     axis::{self, Unit},
-    figure::{FRAME_COLOR, Figure, GRID_COLOR, shorten},
+    figure::{FRAME_COLOR, GRID_COLOR, shorten},
     font::FAMILY,
 };
 
@@ -71,8 +71,9 @@ impl Lane {
 }
 
 /// The stage timeline of these executors, as SVG.
+#[cfg(test)]
 pub(crate) fn timeline_svg(lanes: &[Lane]) -> Result<String, PlotError> {
-    Figure::default()
+    super::Figure::default()
         .with_timeline(lanes.iter().cloned())
         .to_svg()
 }
