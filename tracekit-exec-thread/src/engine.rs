@@ -25,7 +25,7 @@ pub(crate) struct Failure {
 }
 
 /// Runs `plan` on every input with at most `workers` stages at once, and at
-/// most `workers` inputs in flight. Results come in input order; on failure,
+/// most twice `workers` inputs in flight. Results come in input order; on failure,
 /// the error of the lowest failing input.
 pub(crate) fn execute(
     plan: &Plan<'_>,
@@ -145,6 +145,17 @@ impl<'p> Engine<'p> {
         }
     }
 
+    /// How many inputs may be in flight at once: twice the workers, so that
+    /// while a finished stage travels back and its successor is dispatched,
+    /// every worker still finds a stage of another input in the queue.
+    fn max_in_flight(&self) -> usize {
+        if self.workers > 1 {
+            2 * self.workers
+        } else {
+            1
+        }
+    }
+
     fn cutoff(&self) -> usize {
         self.cutoff.load(Ordering::Relaxed)
     }
@@ -217,7 +228,7 @@ impl<'p> Engine<'p> {
 
     /// Starts runs for the next inputs while fewer than `workers` are in flight.
     fn admit(&mut self) {
-        while self.active.len() < self.workers
+        while self.active.len() < self.max_in_flight()
             && self.next < self.inputs.len()
             && self.next < self.cutoff()
         {

@@ -101,8 +101,9 @@ impl Executor for ThreadExecutor {
             .ok_or_else(|| Error::Executor("the thread executor lost its run".into()))
     }
 
-    /// Runs the traces in parallel, and the stages of each trace too, keeping
-    /// at most `workers` traces in flight. Results come in input order. If
+    /// Runs the traces in parallel, and the stages of each trace too,
+    /// keeping at most twice `workers` traces in flight (memory stays bounded
+    /// while every worker finds queued work). Results come in input order. If
     /// inputs fail, the error is [`Error::Batch`] for the lowest failing index,
     /// the same one a sequential loop would report.
     fn run_batch(&self, plan: &Plan<'_>, inputs: &[Trace]) -> Result<Vec<Run>, Error> {
