@@ -8,7 +8,7 @@
 //! owned by the caller until freed or handed over.
 //!
 //! The C conventions (ownership, NULL, out-parameters, threads) and an
-//! example are in the crate's README, included below.
+//! example are in the project README, section "C and C++".
 //!
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]

@@ -134,9 +134,9 @@ fn compile(source: &Source, shared: bool, out_dir: &Path) -> PathBuf {
     binary
 }
 
-/// The C example of the crate README, as written there.
+/// The C example of the project README, as written there.
 fn readme_example(out_dir: &Path) -> PathBuf {
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../../README.md");
     let start = readme.find("```c\n").expect("the README has a C example") + "```c\n".len();
     let len = readme[start..].find("```").expect("the C example ends");
     let path = out_dir.join("readme_example.c");

@@ -32,6 +32,11 @@
 //! ```
 #![deny(missing_docs)]
 
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
 pub mod io;
 mod kind;
 mod parallel;
