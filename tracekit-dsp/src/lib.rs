@@ -27,7 +27,7 @@ mod stats;
 
 mod envelope;
 mod fftplan;
-mod metrics;
+pub mod metrics;
 mod psd;
 mod resample;
 mod spectrum;

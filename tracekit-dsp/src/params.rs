@@ -1,7 +1,7 @@
 //! Reading and checking parameter values, shared by every built-in.
 //!
 //! Each built-in keeps typed fields and implements
-//! [`Transformer::set_param`](tracekit_core::Transformer::set_param) with these
+//! [`tracekit_core::Transformer::set_param`] with these
 //! helpers, so a wrong type or value gives an error that names the parameter,
 //! the kind and the value.
 

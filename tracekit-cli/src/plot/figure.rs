@@ -110,7 +110,7 @@ impl<'a> Panel<'a> {
 ///
 /// Panels of the same domain share one x range and unit, so that the input
 /// and the steps derived from it line up. Long traces are drawn from their
-/// min/max per pixel column ([`super::minmax_columns`]).
+/// min/max per pixel column ([`super::decimate::minmax_columns`]).
 ///
 /// ```ignore
 /// let figure = Figure::new([Panel::new("input", &input), Panel::new("lowpass", &low)])
@@ -152,7 +152,7 @@ impl<'a> Figure<'a> {
         Figure::of_steps(input, run, &run.kept_steps())
     }
 
-    /// Like [`Figure::of_run`], with panels for the input and `shown` only
+    /// Like `Figure::of_run` (every kept step), with panels for the input and `shown` only
     /// (steps the run did not keep are left out); the side box and the
     /// harmonic markers still use the measurements of every kept step.
     pub(crate) fn of_steps(input: &'a Trace, run: &'a Run, shown: &[&str]) -> Figure<'a> {
@@ -222,7 +222,7 @@ impl<'a> Figure<'a> {
     }
 }
 
-/// The measurements of `steps`, each (name, value) once; see [`Figure::of_run`].
+/// The measurements of `steps`, each (name, value) once; see [`Figure::of_steps`].
 fn merged_measurements(steps: &[(&str, &Trace)]) -> Vec<(String, f64)> {
     let mut merged: Vec<(String, f64)> = Vec::new();
     for (step, trace) in steps {

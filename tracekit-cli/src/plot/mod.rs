@@ -9,9 +9,9 @@
 //!
 //! - [`Figure`]: stacked trace panels (time and frequency axes, markers), an
 //!   optional stage timeline and a side box of measurements;
-//!   [`traces_svg`] and [`timeline_svg`] are its two common shapes.
-//! - [`graph_svg`] / [`write_graph`]: steps as boxes, generations as columns.
-//! - [`minmax_columns`]: the decimation behind every long trace.
+//!   stacked traces alone and a timeline alone are its two common shapes.
+//! - [`write_graph`]: steps as boxes, generations as columns.
+//! - [`decimate::minmax_columns`]: the decimation behind every long trace.
 
 mod axis;
 mod decimate;
