@@ -10,18 +10,12 @@
 //! Inputs are sampled at 1 MS/s: sin 10 kHz + 0.1 sin 30 kHz + 0.01 N(0, 1),
 //! from a fixed seed.
 
-use std::{
-    f64::consts::TAU,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
-use rand::{SeedableRng, rngs::StdRng};
-use rand_distr::{Distribution, StandardNormal};
-use tracekit::{Error, ExecutorKind, INPUT, ParallelPipeline, ParamValue, Params, Step, Trace};
+use tracekit::{Error, ExecutorKind, INPUT, ParallelPipeline, ParamValue, Step, Trace};
 
-const SAMPLE_RATE: f64 = 1e6;
-const SEED: u64 = 0x7ace_0001;
+use crate::capture::{SEED, builtin as stage, capture};
 
 /// Arguments of `tracekit bench`.
 #[derive(Debug, Args)]
@@ -278,28 +272,6 @@ impl Measurement {
     }
 }
 
-/// A built-in stage from the registry.
-fn stage(name: &str, kind: &str, params: &[(&str, ParamValue)]) -> Result<Step, Error> {
-    let params: Params = params
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), v.clone()))
-        .collect();
-    Ok(Step::boxed(name, tracekit::dsp::build(kind, &params)?))
-}
-
-/// The standard capture: 1 MS/s, sin 10 kHz + 0.1 sin 30 kHz + 0.01 N(0, 1).
-fn capture(len: usize, seed: u64) -> Result<Trace, Error> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let samples = (0..len)
-        .map(|k| {
-            let t = k as f64 / SAMPLE_RATE;
-            let noise: f64 = StandardNormal.sample(&mut rng);
-            (TAU * 10e3 * t).sin() + 0.1 * (TAU * 30e3 * t).sin() + 0.01 * noise
-        })
-        .collect();
-    Trace::new(samples, SAMPLE_RATE)
-}
-
 /// A duration with a unit that keeps three or four significant digits.
 fn human(d: Duration) -> String {
     let s = d.as_secs_f64();
@@ -317,18 +289,6 @@ fn human(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_capture_is_reproducible_and_shaped_as_specified() {
-        let a = capture(4096, SEED).unwrap();
-        let b = capture(4096, SEED).unwrap();
-        assert!(a.bit_eq(&b));
-        assert_eq!(a.sample_rate(), 1e6);
-        let rms = (a.samples().iter().map(|x| x * x).sum::<f64>() / 4096.0).sqrt();
-        // sqrt((1 + 0.01) / 2) with a little noise.
-        assert!((rms - 0.7106).abs() < 0.01, "rms {rms}");
-        assert!(!a.bit_eq(&capture(4096, SEED + 1).unwrap()));
-    }
 
     #[test]
     fn every_workload_builds_and_runs_the_same_on_every_executor() {

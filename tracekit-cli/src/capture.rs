@@ -8,7 +8,7 @@ use std::f64::consts::TAU;
 
 use rand::{SeedableRng, rngs::StdRng};
 use rand_distr::{Distribution, StandardNormal};
-use tracekit::{Error, Trace};
+use tracekit::{Error, ParamValue, Params, Step, Trace};
 
 /// Samples per second of the capture.
 pub(crate) const SAMPLE_RATE: f64 = 1e6;
@@ -28,6 +28,19 @@ pub(crate) fn capture(len: usize, seed: u64) -> Result<Trace, Error> {
         })
         .collect();
     Trace::new(samples, SAMPLE_RATE)
+}
+
+/// A step running the built-in `kind` with `params`, from the registry.
+pub(crate) fn builtin(
+    name: &str,
+    kind: &str,
+    params: &[(&str, ParamValue)],
+) -> Result<Step, Error> {
+    let params: Params = params
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect();
+    Ok(Step::boxed(name, tracekit::dsp::build(kind, &params)?))
 }
 
 #[cfg(test)]

@@ -14,12 +14,10 @@ use std::{
 };
 
 use clap::Args;
-use tracekit::{
-    Error, ExecutorKind, INPUT, ParallelPipeline, ParamValue, Params, Run, Step, Trace,
-};
+use tracekit::{Error, ExecutorKind, INPUT, ParallelPipeline, ParamValue, Run, Step, Trace};
 
 use crate::{
-    capture::{self, SAMPLE_RATE, SEED},
+    capture::{self, SAMPLE_RATE, SEED, builtin as stage},
     failure::Failure,
     graph,
     plot::{Figure, Lane, PlotFormat},
@@ -89,15 +87,6 @@ struct Timed {
 struct Check {
     compared: usize,
     differing: Vec<String>,
-}
-
-/// A built-in stage from the registry.
-fn stage(name: &str, kind: &str, params: &[(&str, ParamValue)]) -> Result<Step, Error> {
-    let params: Params = params
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), v.clone()))
-        .collect();
-    Ok(Step::boxed(name, tracekit::dsp::build(kind, &params)?))
 }
 
 /// The fan-out: three Butterworth filters, an FFT and the spectral metrics all

@@ -122,6 +122,46 @@ fn parse_toml(text: &str) -> Result<SpecFile, Error> {
             .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
         spec_error(e.message().to_owned(), line)
     })?;
+    from_table(&table)
+}
+
+/// JSON is read into the same tree as TOML, so that one reader serves both.
+fn parse_json(text: &str) -> Result<SpecFile, Error> {
+    let root: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| spec_error(e.to_string(), Some(e.line()).filter(|l| *l > 0)))?;
+    match json_to_toml(&root)? {
+        toml::Value::Table(table) => from_table(&table),
+        _ => Err(spec_error("the spec must be a JSON object", None)),
+    }
+}
+
+/// A JSON value as a TOML value; `null`, which TOML lacks, is an error.
+fn json_to_toml(v: &serde_json::Value) -> Result<toml::Value, Error> {
+    Ok(match v {
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) if !n.is_f64() => toml::Value::Integer(i),
+            _ => toml::Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        serde_json::Value::Bool(b) => toml::Value::Boolean(*b),
+        serde_json::Value::String(s) => toml::Value::String(s.clone()),
+        serde_json::Value::Array(a) => {
+            toml::Value::Array(a.iter().map(json_to_toml).collect::<Result<_, _>>()?)
+        }
+        serde_json::Value::Object(o) => toml::Value::Table(
+            o.iter()
+                .map(|(k, v)| Ok((k.clone(), json_to_toml(v)?)))
+                .collect::<Result<_, Error>>()?,
+        ),
+        serde_json::Value::Null => {
+            return Err(spec_error(
+                "null is not a value here: use a number, a boolean, a string or a list",
+                None,
+            ));
+        }
+    })
+}
+
+fn from_table(table: &toml::Table) -> Result<SpecFile, Error> {
     let convert = |v: &toml::Value| -> Value {
         match v {
             toml::Value::Float(x) => Value::Param(ParamValue::Float(*x)),
@@ -133,6 +173,9 @@ fn parse_toml(text: &str) -> Result<SpecFile, Error> {
                 .map(|x| x.as_str().map(str::to_owned))
                 .collect::<Option<Vec<_>>>()
                 .map_or(Value::Other("an array of non-strings"), Value::List),
+            toml::Value::Datetime(d) if d.date.is_none() && d.time.is_none() => {
+                Value::Other("null")
+            }
             toml::Value::Datetime(_) => Value::Other("a date"),
             toml::Value::Table(_) => Value::Other("a table"),
         }
@@ -141,7 +184,7 @@ fn parse_toml(text: &str) -> Result<SpecFile, Error> {
         top: Vec::new(),
         steps: Vec::new(),
     };
-    for (key, value) in &table {
+    for (key, value) in table {
         if key == "steps" {
             let steps = value.as_array().ok_or_else(|| {
                 spec_error("'steps' must be an array of tables ([[steps]])", None)
@@ -150,64 +193,6 @@ fn parse_toml(text: &str) -> Result<SpecFile, Error> {
                 let t = step.as_table().ok_or_else(|| {
                     spec_error(
                         format!("step {}: each step must be a table", index + 1),
-                        None,
-                    )
-                })?;
-                let entries = t
-                    .iter()
-                    .map(|(k, v)| Entry {
-                        key: k.clone(),
-                        value: convert(v),
-                    })
-                    .collect();
-                file.steps.push(StepSpec { index, entries });
-            }
-        } else {
-            file.top.push(Entry {
-                key: key.clone(),
-                value: convert(value),
-            });
-        }
-    }
-    Ok(file)
-}
-
-fn parse_json(text: &str) -> Result<SpecFile, Error> {
-    let root: serde_json::Value = serde_json::from_str(text)
-        .map_err(|e| spec_error(e.to_string(), Some(e.line()).filter(|l| *l > 0)))?;
-    let obj = root
-        .as_object()
-        .ok_or_else(|| spec_error("the spec must be a JSON object", None))?;
-    let convert = |v: &serde_json::Value| -> Value {
-        match v {
-            serde_json::Value::Number(n) => match n.as_i64() {
-                Some(i) if !n.is_f64() => Value::Param(ParamValue::Int(i)),
-                _ => Value::Param(ParamValue::Float(n.as_f64().unwrap_or(f64::NAN))),
-            },
-            serde_json::Value::Bool(b) => Value::Param(ParamValue::Bool(*b)),
-            serde_json::Value::String(s) => Value::Param(ParamValue::Text(s.clone())),
-            serde_json::Value::Array(a) => a
-                .iter()
-                .map(|x| x.as_str().map(str::to_owned))
-                .collect::<Option<Vec<_>>>()
-                .map_or(Value::Other("an array of non-strings"), Value::List),
-            serde_json::Value::Null => Value::Other("null"),
-            serde_json::Value::Object(_) => Value::Other("an object"),
-        }
-    };
-    let mut file = SpecFile {
-        top: Vec::new(),
-        steps: Vec::new(),
-    };
-    for (key, value) in obj {
-        if key == "steps" {
-            let steps = value
-                .as_array()
-                .ok_or_else(|| spec_error("'steps' must be an array of objects", None))?;
-            for (index, step) in steps.iter().enumerate() {
-                let t = step.as_object().ok_or_else(|| {
-                    spec_error(
-                        format!("step {}: each step must be an object", index + 1),
                         None,
                     )
                 })?;

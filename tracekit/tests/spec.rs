@@ -86,6 +86,8 @@ fn json_has_the_same_structure() {
     assert_eq!(p.executor_type(), ExecutorKind::Sequential);
     let out = p.run(&Trace::new(vec![1.0, 2.0], 1.0).unwrap()).unwrap();
     assert_eq!(out.output().samples(), &[3.5, 6.5]);
+    let (message, _) = spec_error(r#"{"steps": [{"name": "g", "kind": "scale", "factor": null}]}"#);
+    assert!(message.contains("null"), "{message}");
     let (message, line) = spec_error("{\"steps\": [ {\"name\": 1,, } ]}");
     assert!(!message.is_empty());
     assert_eq!(line, Some(1));
