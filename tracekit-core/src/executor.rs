@@ -212,6 +212,24 @@ impl<'a> Plan<'a> {
         }
     }
 
+    /// Runs every stage on the calling thread, one after another in schedule
+    /// order, recording `worker` as the worker: what the
+    /// [`SequentialExecutor`] does (with worker 0), and what a backend's
+    /// worker does with a whole input of a batch.
+    pub fn run_sequential(&self, input: &Trace, worker: usize) -> Result<Run, Error> {
+        let run_start = Instant::now();
+        let mut results: Vec<Option<Trace>> = vec![None; self.len()];
+        let mut records = vec![StageRecord::default(); self.len()];
+        let mut schedule = self.schedule();
+        while let Some(i) = schedule.next_ready() {
+            let (out, record) = self.run_stage(i, input, &results, run_start, worker)?;
+            results[i] = Some(out);
+            records[i] = record;
+            schedule.complete(i, |done| results[done] = None);
+        }
+        self.finish(results, records)
+    }
+
     /// Assembles the [`Run`] from the outputs (one per stage, `None` where
     /// released) and the stage records.
     pub fn finish(
@@ -272,16 +290,6 @@ pub struct SequentialExecutor;
 
 impl Executor for SequentialExecutor {
     fn run(&self, plan: &Plan<'_>, input: &Trace) -> Result<Run, Error> {
-        let run_start = Instant::now();
-        let mut results: Vec<Option<Trace>> = vec![None; plan.len()];
-        let mut records = vec![StageRecord::default(); plan.len()];
-        let mut schedule = plan.schedule();
-        while let Some(i) = schedule.next_ready() {
-            let (out, record) = plan.run_stage(i, input, &results, run_start, 0)?;
-            results[i] = Some(out);
-            records[i] = record;
-            schedule.complete(i, |done| results[done] = None);
-        }
-        plan.finish(results, records)
+        plan.run_sequential(input, 0)
     }
 }

@@ -48,6 +48,69 @@ pub(crate) fn execute(
     engine.finish()
 }
 
+/// Runs `plan` on every input, `workers` threads each taking the next input
+/// and running all its stages in turn. Results come in input order; on
+/// failure, [`Error::Batch`] for the lowest failing input (inputs after it
+/// start no more).
+pub(crate) fn by_trace(
+    plan: &Plan<'_>,
+    inputs: &[Trace],
+    workers: usize,
+) -> Result<Vec<Run>, Error> {
+    let next = AtomicUsize::new(0);
+    // The lowest failing input so far; inputs above it are not started.
+    let cutoff = AtomicUsize::new(usize::MAX);
+    let mut slots: Vec<Option<Result<Run, Error>>> = inputs.iter().map(|_| None).collect();
+    let joined = thread::scope(|scope| {
+        let handles: Vec<_> = (1..=workers)
+            .map(|worker| {
+                let (next, cutoff) = (&next, &cutoff);
+                scope.spawn(move || {
+                    let mut done = Vec::new();
+                    loop {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        if index >= inputs.len() || index > cutoff.load(Ordering::Relaxed) {
+                            return done;
+                        }
+                        let run = plan.run_sequential(&inputs[index], worker);
+                        if run.is_err() {
+                            cutoff.fetch_min(index, Ordering::Relaxed);
+                        }
+                        done.push((index, run));
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join()).collect::<Vec<_>>()
+    });
+    for finished in joined {
+        // Stages run behind `Plan::run_stage`, which catches their panics.
+        let finished =
+            finished.map_err(|_| Error::Executor("a thread executor worker panicked".into()))?;
+        for (index, run) in finished {
+            slots[index] = Some(run);
+        }
+    }
+    let mut runs = Vec::with_capacity(inputs.len());
+    for (index, slot) in slots.into_iter().enumerate() {
+        match slot {
+            Some(Ok(run)) => runs.push(run),
+            Some(Err(error)) => {
+                return Err(Error::Batch {
+                    index,
+                    source: Box::new(error),
+                });
+            }
+            None => {
+                return Err(Error::Executor(format!(
+                    "the thread executor lost batch input {index}"
+                )));
+            }
+        }
+    }
+    Ok(runs)
+}
+
 /// One stage of one input, handed to whichever worker takes it.
 struct Job {
     index: usize,
