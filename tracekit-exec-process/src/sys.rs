@@ -32,7 +32,7 @@ use nix::{
             UnixAddr, recvmsg, sendmsg, socketpair,
         },
         stat::fstat,
-        uio::pwrite,
+        uio::pwritev,
         wait::{WaitPidFlag, WaitStatus, waitpid},
     },
     unistd::{ForkResult, Pid, fork},
@@ -214,19 +214,26 @@ pub(crate) fn new_segment() -> nix::Result<OwnedFd> {
 /// Writes `parts` one after the other from the start of segment `fd`,
 /// growing it as needed (a reused segment keeps its pages: no allocation).
 pub(crate) fn write_segment(fd: BorrowedFd<'_>, parts: &[&[u8]]) -> nix::Result<()> {
-    let mut offset: i64 = 0;
-    for part in parts {
-        let mut rest = *part;
-        while !rest.is_empty() {
-            match pwrite(fd, rest, offset) {
-                Err(Errno::EINTR) => continue,
-                Ok(0) => return Err(Errno::ENOSPC),
-                Ok(n) => {
-                    rest = &rest[n..];
-                    offset += n as i64;
-                }
-                Err(e) => return Err(e),
+    let total: usize = parts.iter().map(|p| p.len()).sum();
+    let mut written = 0;
+    // One gathering write for all parts; a short write continues where it stopped.
+    while written < total {
+        let mut skip = written;
+        let mut iov = Vec::with_capacity(parts.len());
+        for part in parts {
+            if skip >= part.len() {
+                skip -= part.len();
+            } else {
+                iov.push(IoSlice::new(&part[skip..]));
+                skip = 0;
             }
+        }
+        let offset = i64::try_from(written).map_err(|_| Errno::EFBIG)?;
+        match pwritev(fd, &iov, offset) {
+            Err(Errno::EINTR) => continue,
+            Ok(0) => return Err(Errno::ENOSPC),
+            Ok(n) => written += n,
+            Err(e) => return Err(e),
         }
     }
     Ok(())
