@@ -201,9 +201,10 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         .and_then(|mut w| writeln!(w, "input,step,measurement,value").map(|()| w))
         .map_err(|e| Failure::Failed(format!("{}: {e}", measurements_path.display())))?;
 
-    // A few traces per run_batch: enough to keep every worker busy, few
-    // enough that the bar moves and memory stays bounded.
-    let chunk = pipeline.resolved_workers().clamp(2, 16);
+    // A few traces per run_batch: twice the workers, so that the thread
+    // executor gives each worker whole traces; few enough that the bar moves
+    // and memory stays bounded.
+    let chunk = (2 * pipeline.resolved_workers()).clamp(2, 32);
     let mut batch = Batch {
         pipeline,
         written_steps,
