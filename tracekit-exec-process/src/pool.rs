@@ -73,7 +73,12 @@ impl Pool {
     pub(crate) fn new(workers: usize) -> Pool {
         Pool {
             slots: (0..workers).map(|_| None).collect(),
-            recycler: Recycler::new(2 * workers + 4),
+            recycler: {
+                // Reused segments save allocating their pages on every run,
+                // but each holds a descriptor: keep a share of the limit.
+                let budget = (sys::descriptor_limit() / 8).clamp(16, 256);
+                Recycler::new(budget.max(2 * workers + 4), budget)
+            },
             state_id: None,
         }
     }

@@ -17,10 +17,6 @@ use crate::{
     wire::{self, SegmentLayout},
 };
 
-/// The most segments one executor's live traces keep open for reuse; traces
-/// beyond it keep only their mapping (descriptors are a scarce resource).
-const MAX_LENT: usize = 64;
-
 /// Segments kept for reuse. Writing into a reused segment costs a copy;
 /// writing into a fresh one also costs allocating its pages, which is several
 /// times slower.
@@ -34,16 +30,22 @@ pub(crate) struct Recycler {
     /// Free segments with their sizes in bytes.
     free: Mutex<Vec<(OwnedFd, u64)>>,
     capacity: usize,
+    /// Segments that live traces hold open for reuse, and the most they may:
+    /// traces beyond it keep only their mapping (descriptors are a scarce
+    /// resource).
     lent: AtomicUsize,
+    max_lent: usize,
 }
 
 impl Recycler {
-    /// A recycler that keeps at most `capacity` free segments.
-    pub(crate) fn new(capacity: usize) -> Arc<Recycler> {
+    /// A recycler that keeps at most `capacity` free segments, and lets live
+    /// traces hold at most `max_lent` segments open for reuse.
+    pub(crate) fn new(capacity: usize, max_lent: usize) -> Arc<Recycler> {
         Arc::new(Recycler {
             free: Mutex::new(Vec::new()),
             capacity,
             lent: AtomicUsize::new(0),
+            max_lent,
         })
     }
 
@@ -119,7 +121,7 @@ impl Drop for SegmentFd {
     }
 }
 
-/// A trace's hold on its segment, counted against [`MAX_LENT`].
+/// A trace's hold on its segment, counted against the recycler's `max_lent`.
 #[derive(Debug)]
 struct Lent(Arc<SegmentFd>);
 
@@ -128,7 +130,7 @@ impl Lent {
         let home = seg.home.upgrade()?;
         home.lent
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
-                (n < MAX_LENT).then_some(n + 1)
+                (n < home.max_lent).then_some(n + 1)
             })
             .ok()?;
         Some(Lent(Arc::clone(seg)))
@@ -323,7 +325,7 @@ mod tests {
 
     #[test]
     fn segments_come_back_when_the_last_holder_drops() {
-        let recycler = Recycler::new(2);
+        let recycler = Recycler::new(2, 64);
         let big = Trace::new(vec![2.0; 1000], 1.0).unwrap();
         let (fd, layout) = write_trace(&big, None).unwrap();
         let seg = SegmentFd::new(fd, &recycler);
@@ -344,7 +346,7 @@ mod tests {
 
     #[test]
     fn the_recycler_keeps_at_most_its_capacity() {
-        let recycler = Recycler::new(1);
+        let recycler = Recycler::new(1, 64);
         for _ in 0..3 {
             drop(SegmentFd::new(sys::new_segment().unwrap(), &recycler));
         }
@@ -353,7 +355,8 @@ mod tests {
 
     #[test]
     fn a_segment_mapped_without_a_hold_is_never_reused() {
-        let recycler = Recycler::new(MAX_LENT + 8);
+        const MAX_LENT: usize = 64;
+        let recycler = Recycler::new(MAX_LENT + 8, MAX_LENT);
         let t = Trace::new(vec![1.0; 16], 1.0).unwrap();
         let traces: Vec<Trace> = (0..MAX_LENT + 2)
             .map(|_| {
@@ -370,7 +373,7 @@ mod tests {
 
     #[test]
     fn the_largest_free_segment_goes_first() {
-        let recycler = Recycler::new(4);
+        let recycler = Recycler::new(4, 64);
         for n in [10, 1000, 100] {
             let (fd, _) = write_trace(&Trace::new(vec![0.0; n], 1.0).unwrap(), None).unwrap();
             drop(SegmentFd::new(fd, &recycler));

@@ -206,6 +206,14 @@ pub(crate) fn poll_readable(fds: &[BorrowedFd<'_>], timeout: Duration) -> nix::R
 
 // ---------------------------------------------------------------- segments
 
+/// The soft limit on open descriptors of this process (1024 if unknown).
+pub(crate) fn descriptor_limit() -> usize {
+    nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+        .ok()
+        .and_then(|(soft, _)| usize::try_from(soft).ok())
+        .unwrap_or(1024)
+}
+
 /// Creates an empty anonymous shared-memory segment, close-on-exec.
 pub(crate) fn new_segment() -> nix::Result<OwnedFd> {
     memfd_create(c"tracekit-segment", MFdFlags::MFD_CLOEXEC)
