@@ -10,7 +10,7 @@
 
 use std::{
     sync::atomic::{AtomicUsize, Ordering},
-    thread::{self, Scope},
+    thread::{self, Scope, ScopedJoinHandle},
     time::Instant,
 };
 
@@ -42,7 +42,9 @@ pub(crate) fn execute(
             // The pool lives in the scope's closure so that, returning or
             // unwinding, it closes the queue before the scope joins the workers.
             let mut pool = Pool::new();
-            engine.drive(scope, &mut pool)
+            let driven = engine.drive(scope, &mut pool);
+            pool.close_and_join();
+            driven
         })?;
     }
     engine.finish()
@@ -146,17 +148,18 @@ struct TraceRun<'p> {
 
 /// The channels and the workers' count, created on the first hand-off: a
 /// chain never needs them.
-struct Pool {
+struct Pool<'scope> {
     jobs: Sender<Job>,
     jobs_rx: Receiver<Job>,
     done: Sender<Done>,
     done_rx: Receiver<Done>,
+    handles: Vec<ScopedJoinHandle<'scope, ()>>,
     spawned: usize,
     can_spawn: bool,
 }
 
-impl Pool {
-    fn new() -> Pool {
+impl<'scope> Pool<'scope> {
+    fn new() -> Pool<'scope> {
         let (jobs, jobs_rx) = channel::unbounded();
         let (done, done_rx) = channel::unbounded();
         Pool {
@@ -164,8 +167,23 @@ impl Pool {
             jobs_rx,
             done,
             done_rx,
+            handles: Vec::new(),
             spawned: 0,
             can_spawn: true,
+        }
+    }
+
+    /// Closes the queue and joins every worker thread. A scope only waits
+    /// for its threads' closures to return; joining also waits for the
+    /// threads themselves to end, so none outlives the call (a program that
+    /// exits right after leaves no thread behind).
+    fn close_and_join(self) {
+        let Pool { jobs, handles, .. } = self;
+        drop(jobs);
+        for handle in handles {
+            // Workers catch stage panics; a panic here is already reported
+            // as a lost stage by `drive`.
+            let _ = handle.join();
         }
     }
 }
@@ -246,7 +264,7 @@ impl<'p> Engine<'p> {
     fn drive<'scope>(
         &mut self,
         scope: &'scope Scope<'scope, '_>,
-        pool: &mut Pool,
+        pool: &mut Pool<'scope>,
     ) -> Result<(), Failure>
     where
         'p: 'scope,
@@ -344,7 +362,7 @@ impl<'p> Engine<'p> {
 
     /// Hands every runnable stage of every live run to the queue, then makes
     /// sure enough workers exist to take them.
-    fn dispatch<'scope>(&mut self, scope: &'scope Scope<'scope, '_>, pool: &mut Pool)
+    fn dispatch<'scope>(&mut self, scope: &'scope Scope<'scope, '_>, pool: &mut Pool<'scope>)
     where
         'p: 'scope,
     {
@@ -390,7 +408,7 @@ impl<'p> Engine<'p> {
 
     /// Spawns workers until each handed-out stage has a thread, up to
     /// `workers` of them. With one worker the calling thread does it all.
-    fn spawn_workers<'scope>(&self, scope: &'scope Scope<'scope, '_>, pool: &mut Pool)
+    fn spawn_workers<'scope>(&self, scope: &'scope Scope<'scope, '_>, pool: &mut Pool<'scope>)
     where
         'p: 'scope,
     {
@@ -407,7 +425,10 @@ impl<'p> Engine<'p> {
                 .name(format!("tracekit-worker-{id}"))
                 .spawn_scoped(scope, move || work(plan, cutoff, id, &jobs, &done));
             match spawned {
-                Ok(_) => pool.spawned += 1,
+                Ok(handle) => {
+                    pool.handles.push(handle);
+                    pool.spawned += 1;
+                }
                 // Out of threads: the workers so far (or the calling thread) do the rest.
                 Err(_) => pool.can_spawn = false,
             }
@@ -419,7 +440,7 @@ impl<'p> Engine<'p> {
     ///
     /// With workers, the calling thread only coordinates: were it to run a
     /// long stage itself, stages that become ready meanwhile would wait for it.
-    fn next_done(&self, pool: &Pool) -> Result<Done, Error> {
+    fn next_done(&self, pool: &Pool<'_>) -> Result<Done, Error> {
         if pool.spawned == 0 {
             if let Ok(job) = pool.jobs_rx.try_recv() {
                 return Ok(perform(self.plan, self.cutoff, job, 0));
