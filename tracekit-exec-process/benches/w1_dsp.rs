@@ -11,6 +11,10 @@ use tracekit_core::{
 };
 use tracekit_exec_process::ProcessExecutor;
 
+mod common;
+
+use common::input;
+
 fn step(name: &str, kind: &str, params: &[(&str, ParamValue)]) -> Step {
     let params: Params = params
         .iter()
@@ -21,22 +25,6 @@ fn step(name: &str, kind: &str, params: &[(&str, ParamValue)]) -> Step {
         tracekit_dsp::build(kind, &params).expect("a built-in stage"),
     )
     .input(INPUT)
-}
-
-fn input(n: usize) -> Trace {
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let samples = (0..n)
-        .map(|k| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            let noise = (seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
-            let t = k as f64 * 1e-6;
-            let w = 2.0 * std::f64::consts::PI;
-            (w * 1e4 * t).sin() + 0.1 * (w * 3e4 * t).sin() + 0.01 * noise
-        })
-        .collect();
-    Trace::new(samples, 1e6).expect("a valid rate")
 }
 
 fn time(p: &Pipeline, e: &dyn Executor, x: &Trace, runs: usize) -> Duration {
