@@ -11,7 +11,6 @@
 //! deterministic planner, so a privately made plan computes the same bits.
 
 use std::{
-    cell::RefCell,
     collections::BTreeMap,
     sync::{Arc, Mutex, TryLockError},
 };
@@ -59,16 +58,7 @@ impl<K: Ord + Clone, V: Clone> SharedCache<K, V> {
 
     /// Runs `f` on the map if the lock can be taken soon, else gives `None`.
     fn with_map<R>(&self, f: impl FnOnce(&mut BTreeMap<K, V>) -> R) -> Option<R> {
-        for _ in 0..LOCK_TRIES {
-            match self.map.try_lock() {
-                Ok(mut m) => return Some(f(&mut m)),
-                // A panic elsewhere cannot leave a map half-updated: every
-                // update is a single insert or clear.
-                Err(TryLockError::Poisoned(p)) => return Some(f(&mut p.into_inner())),
-                Err(TryLockError::WouldBlock) => std::thread::yield_now(),
-            }
-        }
-        None
+        take_within_tries(&self.map, f)
     }
 }
 
@@ -87,8 +77,8 @@ pub(crate) fn inverse(n: usize) -> Inverse {
     CACHE.get_or_insert_with(n, || RealFftPlanner::<f64>::new().plan_fft_inverse(n))
 }
 
-/// Buffers one thread reuses from call to call, so that a large transform
-/// does not pay for fresh (page-faulting) allocations every time.
+/// Buffers reused from call to call (see [`with_workspace`]), so that a large
+/// transform does not pay for fresh (page-faulting) allocations every time.
 #[derive(Debug, Default)]
 pub(crate) struct Workspace {
     /// Real samples: the input of a forward transform or the output of an inverse one.
@@ -99,6 +89,12 @@ pub(crate) struct Workspace {
 }
 
 impl Workspace {
+    /// The memory its buffers hold.
+    fn bytes(&self) -> usize {
+        size_of::<f64>() * self.real.capacity()
+            + size_of::<Complex<f64>>() * (self.spectrum.capacity() + self.scratch.capacity())
+    }
+
     /// `spectrum = rfft(real[..n])`; `fill` first writes all of `real[..n]`.
     pub(crate) fn rfft(
         &mut self,
@@ -144,15 +140,46 @@ fn resize<T: Copy>(v: &mut Vec<T>, n: usize, zero: T) {
     v.resize(n, zero);
 }
 
-/// Runs `f` with this thread's [`Workspace`] (a fresh one if it is in use).
+/// How many bytes of idle workspaces the pool keeps at most: room for a
+/// 2^21-point transform on each of eight threads. A workspace that would
+/// not fit is freed instead.
+const POOL_BYTES: usize = 256 << 20;
+
+/// Runs `f` with a [`Workspace`] from the process-wide pool (a fresh one if
+/// the pool is empty or its lock is busy), then returns it to the pool.
+///
+/// The pool, unlike a thread-local, outlives the threads that use it: an
+/// executor that starts new threads for each run still finds workspaces
+/// whose pages are already mapped, instead of page-faulting in a new
+/// megabytes-long buffer on every call.
 pub(crate) fn with_workspace<R>(f: impl FnOnce(&mut Workspace) -> R) -> R {
-    thread_local! {
-        static WORKSPACE: RefCell<Workspace> = RefCell::new(Workspace::default());
+    static POOL: Mutex<Vec<Workspace>> = Mutex::new(Vec::new());
+    let mut ws = take_within_tries(&POOL, Vec::pop)
+        .flatten()
+        .unwrap_or_default();
+    let result = f(&mut ws);
+    take_within_tries(&POOL, |pool| {
+        let parked: usize = pool.iter().map(Workspace::bytes).sum();
+        if parked + ws.bytes() <= POOL_BYTES {
+            pool.push(ws);
+        }
+    });
+    result
+}
+
+/// Runs `f` on the value behind `lock` if the lock can be taken soon, else
+/// gives `None` (see the module documentation: never block on a cache).
+fn take_within_tries<T, R>(lock: &Mutex<T>, f: impl FnOnce(&mut T) -> R) -> Option<R> {
+    for _ in 0..LOCK_TRIES {
+        match lock.try_lock() {
+            Ok(mut guard) => return Some(f(&mut guard)),
+            // Every update is a single push, pop or insert: a panic elsewhere
+            // cannot leave the value half-updated.
+            Err(TryLockError::Poisoned(p)) => return Some(f(&mut p.into_inner())),
+            Err(TryLockError::WouldBlock) => std::thread::yield_now(),
+        }
     }
-    WORKSPACE.with(|w| match w.try_borrow_mut() {
-        Ok(mut w) => f(&mut w),
-        Err(_) => f(&mut Workspace::default()),
-    })
+    None
 }
 
 /// `rfft(input)` of `input.len()` points; `input` is used as scratch space.

@@ -72,6 +72,22 @@ fn equal_fan_out(c: &mut Criterion) {
             b.iter(|| black_box(pipeline.run_on(&**executor, black_box(&input))))
         });
     }
+    // The machine's own ceiling: two bare threads, each running two of the
+    // stages with no executor at all. Cores that slow down under sustained
+    // load on both show up here as well as in thread-2.
+    group.bench_function("bare-threads-2", |b| {
+        b.iter(|| {
+            std::thread::scope(|scope| {
+                for _ in 0..2 {
+                    scope.spawn(|| {
+                        for _ in 0..2 {
+                            black_box(Burn.transform(&[black_box(&input)]).ok());
+                        }
+                    });
+                }
+            })
+        })
+    });
     group.finish();
 }
 

@@ -1,16 +1,25 @@
 //! The scheduling loop behind [`ThreadExecutor`](crate::ThreadExecutor).
 //!
-//! The calling thread owns every [`Schedule`] and every result. A stage that
-//! is the only runnable one while nothing is in flight, it runs itself, in
-//! place. Otherwise it hands the runnable stages, with clones of their input
-//! traces (cheap: samples are shared), to a queue that scoped worker threads
-//! drain, spawned on demand, at most `workers` of them; finished stages come
-//! back on a second channel. One loop serves a single run and a batch alike:
-//! a batch is several runs in flight at once.
+//! The calling thread first runs what it can alone: while exactly one stage
+//! is runnable and nothing else is, it runs that stage in place, so a chain
+//! needs neither a thread nor a lock. Once two stages can run at once, it
+//! spawns helper threads in a scope (no more than the graph's width allows,
+//! and `workers - 1` at most) and becomes worker 0 among them. Every worker
+//! runs the same loop: take a stage, run it, then, under the engine's lock,
+//! record the result and hand out what became runnable, keeping one of
+//! those stages for itself (its input is still in this core's cache) and
+//! queueing the rest. No thread only coordinates, so no core idles while a
+//! coordinator sleeps and wakes, and nothing waits for a hand-back.
+//!
+//! One loop serves a single run and a small batch alike: a batch is several
+//! runs in flight at once. A large batch goes [`by_trace`] instead.
 
 use std::{
-    sync::atomic::{AtomicUsize, Ordering},
-    thread::{self, Scope, ScopedJoinHandle},
+    sync::{
+        Mutex, MutexGuard, PoisonError,
+        atomic::{AtomicUsize, Ordering},
+    },
+    thread,
     time::Instant,
 };
 
@@ -25,8 +34,8 @@ pub(crate) struct Failure {
 }
 
 /// Runs `plan` on every input with at most `workers` stages at once, and at
-/// most twice `workers` inputs in flight. Results come in input order; on failure,
-/// the error of the lowest failing input.
+/// most twice `workers` inputs in flight. Results come in input order; on
+/// failure, the error of the lowest failing input.
 pub(crate) fn execute(
     plan: &Plan<'_>,
     inputs: &[Trace],
@@ -36,22 +45,60 @@ pub(crate) fn execute(
     let cutoff = AtomicUsize::new(usize::MAX);
     let mut engine = Engine::new(plan, inputs, workers, &cutoff);
     // A chain (or anything that never has two stages runnable at once) ends
-    // here, without a thread scope or a channel.
-    if engine.advance_inline() {
-        thread::scope(|scope| {
-            // The pool lives in the scope's closure so that, returning or
-            // unwinding, it closes the queue before the scope joins the workers.
-            let mut pool = Pool::new();
-            let driven = engine.drive(scope, &mut pool);
-            pool.close_and_join();
-            driven
-        })?;
+    // here, without a thread, a lock or a channel.
+    if !engine.advance_inline() {
+        return engine.finish();
+    }
+    let (jobs, queue) = channel::unbounded();
+    engine.jobs = Some(jobs);
+    let helpers = engine.helpers_wanted();
+    let first = engine.hand_out();
+    let shared = Shared {
+        engine: Mutex::new(engine),
+        queue,
+        plan,
+        cutoff: &cutoff,
+    };
+    let lost_helpers = thread::scope(|scope| {
+        let mut handles = Vec::with_capacity(helpers);
+        for id in 1..=helpers {
+            let shared = &shared;
+            let spawned = thread::Builder::new()
+                .name(format!("tracekit-worker-{id}"))
+                .spawn_scoped(scope, move || work(shared, id, None));
+            match spawned {
+                Ok(handle) => handles.push(handle),
+                // Out of threads: those spawned so far, and this one, do the rest.
+                Err(_) => break,
+            }
+        }
+        work(&shared, 0, first);
+        // A scope only waits for its threads' closures to return; joining
+        // also waits for the threads to end, so none outlives the call (a
+        // program that exits right after leaves no thread behind).
+        handles
+            .into_iter()
+            .map(|handle| handle.join())
+            .filter(Result::is_err)
+            .count()
+    });
+    let engine = shared
+        .engine
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner);
+    if lost_helpers > 0 {
+        // Stages run behind `Plan::call_stage`, which catches their panics:
+        // only a fault of the engine itself gets here.
+        return Err(Failure {
+            index: engine.active.first().copied().unwrap_or(0),
+            error: Error::Executor("a thread executor worker panicked".into()),
+        });
     }
     engine.finish()
 }
 
-/// Runs `plan` on every input, `workers` threads each taking the next input
-/// and running all its stages in turn. Results come in input order; on
+/// Runs `plan` on every input, `workers` threads (the calling one among
+/// them) each taking the next input and running all its stages in turn. Results come in input order; on
 /// failure, [`Error::Batch`] for the lowest failing input (inputs after it
 /// start no more).
 pub(crate) fn by_trace(
@@ -63,27 +110,34 @@ pub(crate) fn by_trace(
     // The lowest failing input so far; inputs above it are not started.
     let cutoff = AtomicUsize::new(usize::MAX);
     let mut slots: Vec<Option<Result<Run, Error>>> = inputs.iter().map(|_| None).collect();
+    let take_traces = |worker: usize| {
+        let mut done = Vec::new();
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            if index >= inputs.len() || index > cutoff.load(Ordering::Relaxed) {
+                return done;
+            }
+            let run = plan.run_sequential(&inputs[index], worker);
+            if run.is_err() {
+                cutoff.fetch_min(index, Ordering::Relaxed);
+            }
+            done.push((index, run));
+        }
+    };
     let joined = thread::scope(|scope| {
-        let handles: Vec<_> = (1..=workers)
-            .map(|worker| {
-                let (next, cutoff) = (&next, &cutoff);
-                scope.spawn(move || {
-                    let mut done = Vec::new();
-                    loop {
-                        let index = next.fetch_add(1, Ordering::Relaxed);
-                        if index >= inputs.len() || index > cutoff.load(Ordering::Relaxed) {
-                            return done;
-                        }
-                        let run = plan.run_sequential(&inputs[index], worker);
-                        if run.is_err() {
-                            cutoff.fetch_min(index, Ordering::Relaxed);
-                        }
-                        done.push((index, run));
-                    }
-                })
+        // The calling thread is worker 0; out of threads, fewer helpers do it all.
+        let handles: Vec<_> = (1..workers)
+            .map_while(|worker| {
+                let take_traces = &take_traces;
+                thread::Builder::new()
+                    .name(format!("tracekit-worker-{worker}"))
+                    .spawn_scoped(scope, move || take_traces(worker))
+                    .ok()
             })
             .collect();
-        handles.into_iter().map(|h| h.join()).collect::<Vec<_>>()
+        let mut joined = vec![Ok(take_traces(0))];
+        joined.extend(handles.into_iter().map(|h| h.join()));
+        joined
     });
     for finished in joined {
         // Stages run behind `Plan::run_stage`, which catches their panics.
@@ -146,45 +200,51 @@ struct TraceRun<'p> {
     error: Option<Error>,
 }
 
-/// The channels and the workers' count, created on the first hand-off: a
-/// chain never needs them.
-struct Pool<'scope> {
-    jobs: Sender<Job>,
-    jobs_rx: Receiver<Job>,
-    done: Sender<Done>,
-    done_rx: Receiver<Done>,
-    handles: Vec<ScopedJoinHandle<'scope, ()>>,
-    spawned: usize,
-    can_spawn: bool,
+/// What the threads of a parallel run share.
+struct Shared<'p> {
+    engine: Mutex<Engine<'p>>,
+    /// Stages handed out and not yet taken by a thread.
+    queue: Receiver<Job>,
+    plan: &'p Plan<'p>,
+    cutoff: &'p AtomicUsize,
 }
 
-impl<'scope> Pool<'scope> {
-    fn new() -> Pool<'scope> {
-        let (jobs, jobs_rx) = channel::unbounded();
-        let (done, done_rx) = channel::unbounded();
-        Pool {
-            jobs,
-            jobs_rx,
-            done,
-            done_rx,
-            handles: Vec::new(),
-            spawned: 0,
-            can_spawn: true,
+impl<'p> Shared<'p> {
+    /// The engine. A panic while the lock was held (a fault of the engine,
+    /// never of a stage) leaves it as consistent as it was, and the run ends.
+    fn lock(&self) -> MutexGuard<'_, Engine<'p>> {
+        self.engine.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Closes the queue if the thread holding it unwinds, so that no other
+/// worker waits for stages that will never come.
+struct CloseOnUnwind<'s, 'p>(&'s Shared<'p>);
+
+impl Drop for CloseOnUnwind<'_, '_> {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            self.0.lock().jobs = None;
         }
     }
+}
 
-    /// Closes the queue and joins every worker thread. A scope only waits
-    /// for its threads' closures to return; joining also waits for the
-    /// threads themselves to end, so none outlives the call (a program that
-    /// exits right after leaves no thread behind).
-    fn close_and_join(self) {
-        let Pool { jobs, handles, .. } = self;
-        drop(jobs);
-        for handle in handles {
-            // Workers catch stage panics; a panic here is already reported
-            // as a lost stage by `drive`.
-            let _ = handle.join();
-        }
+/// A worker (the calling thread is worker 0): runs `first`, then stages from
+/// the queue and those its own results make runnable, until the queue closes.
+fn work(shared: &Shared<'_>, id: usize, first: Option<Job>) {
+    let _close = CloseOnUnwind(shared);
+    let mut next = first;
+    loop {
+        let job = match next.take() {
+            Some(job) => job,
+            None => match shared.queue.recv() {
+                Ok(job) => job,
+                // Closed and empty: every run has ended.
+                Err(_) => return,
+            },
+        };
+        let done = perform(shared.plan, shared.cutoff, job, id);
+        next = shared.lock().take_in(done);
     }
 }
 
@@ -203,6 +263,9 @@ struct Engine<'p> {
     failure: Option<Failure>,
     /// Stages handed out and not yet back, all runs together.
     outstanding: usize,
+    /// Where runnable stages go for other threads; `None` before the run
+    /// goes parallel and once it has ended (which closes the queue).
+    jobs: Option<Sender<Job>>,
 }
 
 impl<'p> Engine<'p> {
@@ -223,6 +286,7 @@ impl<'p> Engine<'p> {
             finished: inputs.iter().map(|_| None).collect(),
             failure: None,
             outstanding: 0,
+            jobs: None,
         }
     }
 
@@ -260,39 +324,29 @@ impl<'p> Engine<'p> {
         }
     }
 
-    /// Runs every admitted and remaining input to its end, with workers.
-    fn drive<'scope>(
-        &mut self,
-        scope: &'scope Scope<'scope, '_>,
-        pool: &mut Pool<'scope>,
-    ) -> Result<(), Failure>
-    where
-        'p: 'scope,
-    {
-        while self.advance_inline() {
-            let first = self.active.first().copied().unwrap_or(0);
-            self.dispatch(scope, pool);
-            if self.outstanding == 0 {
-                // Open runs with nothing runnable and nothing running: a plan
-                // made by a pipeline never gets here.
-                return Err(Failure {
-                    index: first,
-                    error: Error::Executor("the thread executor found no runnable stage".into()),
-                });
-            }
-            let done = self.next_done(pool).map_err(|error| Failure {
-                index: first,
-                error,
-            })?;
-            self.outstanding -= 1;
-            if let Some(run) = self.runs[done.index].as_mut() {
-                run.outstanding -= 1;
-            }
-            self.record(done.index, done.stage, done.outcome);
+    /// How many helper threads a parallel run can keep busy: `workers - 1`,
+    /// or fewer when the graph is narrower. One run never has more stages
+    /// running at once than the stages off its longest path plus one (the
+    /// number of generations is that path's length).
+    fn helpers_wanted(&self) -> usize {
+        if self.workers <= 1 {
+            return 0;
         }
-        Ok(())
+        let width = self.plan.len() + 1 - self.plan.generations().len().max(1);
+        let runs = self.max_in_flight().min(self.inputs.len());
+        (self.workers - 1).min(width.saturating_mul(runs).saturating_sub(1))
     }
 
+    /// Takes in a stage's outcome from a worker, and hands out what became
+    /// runnable (see [`Engine::hand_out`]).
+    fn take_in(&mut self, done: Done) -> Option<Job> {
+        self.outstanding -= 1;
+        if let Some(run) = self.runs[done.index].as_mut() {
+            run.outstanding -= 1;
+        }
+        self.record(done.index, done.stage, done.outcome);
+        self.hand_out()
+    }
     /// The runs in input order, or the failure of the lowest failing input.
     fn finish(self) -> Result<Vec<Run>, Failure> {
         if let Some(failure) = self.failure {
@@ -360,14 +414,14 @@ impl<'p> Engine<'p> {
         self.record(index, stage, Outcome::Finished(result));
     }
 
-    /// Hands every runnable stage of every live run to the queue, then makes
-    /// sure enough workers exist to take them.
-    fn dispatch<'scope>(&mut self, scope: &'scope Scope<'scope, '_>, pool: &mut Pool<'scope>)
-    where
-        'p: 'scope,
-    {
+    /// Admits inputs, then hands out every runnable stage of every live run:
+    /// the first is returned for the calling worker to run next, the others
+    /// go to the queue. Closes the queue once every run has ended.
+    fn hand_out(&mut self) -> Option<Job> {
+        self.admit();
         let cutoff = self.cutoff();
         let plan = self.plan;
+        let mut kept = None;
         let mut missing = None;
         for &index in self.active.iter().take_while(|&&i| i < cutoff) {
             let Some(run) = self.runs[index].as_mut() else {
@@ -384,8 +438,10 @@ impl<'p> Engine<'p> {
                     inputs,
                     run_start: run.start,
                 };
-                // The calling thread holds a receiver, so the queue is never closed here.
-                if pool.jobs.send(job).is_err() {
+                if kept.is_none() {
+                    kept = Some(job);
+                } else if self.jobs.as_ref().is_none_or(|q| q.send(job).is_err()) {
+                    // The queue is open while runs are (and `Shared` holds a receiver).
                     missing = Some((index, stage));
                     break;
                 }
@@ -396,7 +452,6 @@ impl<'p> Engine<'p> {
                 break;
             }
         }
-        self.spawn_workers(scope, pool);
         if let Some((index, stage)) = missing {
             let error = Error::Executor(format!(
                 "inputs of stage '{}' are not ready",
@@ -404,51 +459,19 @@ impl<'p> Engine<'p> {
             ));
             self.record(index, stage, Outcome::Finished(Err(error)));
         }
-    }
-
-    /// Spawns workers until each handed-out stage has a thread, up to
-    /// `workers` of them. With one worker the calling thread does it all.
-    fn spawn_workers<'scope>(&self, scope: &'scope Scope<'scope, '_>, pool: &mut Pool<'scope>)
-    where
-        'p: 'scope,
-    {
-        let want = if self.workers > 1 {
-            self.workers.min(self.outstanding)
-        } else {
-            0
-        };
-        let (plan, cutoff) = (self.plan, self.cutoff);
-        while pool.can_spawn && pool.spawned < want {
-            let id = pool.spawned + 1;
-            let (jobs, done) = (pool.jobs_rx.clone(), pool.done.clone());
-            let spawned = thread::Builder::new()
-                .name(format!("tracekit-worker-{id}"))
-                .spawn_scoped(scope, move || work(plan, cutoff, id, &jobs, &done));
-            match spawned {
-                Ok(handle) => {
-                    pool.handles.push(handle);
-                    pool.spawned += 1;
-                }
-                // Out of threads: the workers so far (or the calling thread) do the rest.
-                Err(_) => pool.can_spawn = false,
-            }
+        if self.active.is_empty() {
+            self.jobs = None;
+        } else if self.outstanding == 0 {
+            // Open runs with nothing runnable and nothing running: a plan
+            // made by a pipeline never gets here.
+            let index = self.active[0];
+            self.failure.get_or_insert(Failure {
+                index,
+                error: Error::Executor("the thread executor found no runnable stage".into()),
+            });
+            self.jobs = None;
         }
-    }
-
-    /// The next finished stage: one a worker sent, or, when there are no
-    /// workers, one the calling thread runs from the queue.
-    ///
-    /// With workers, the calling thread only coordinates: were it to run a
-    /// long stage itself, stages that become ready meanwhile would wait for it.
-    fn next_done(&self, pool: &Pool<'_>) -> Result<Done, Error> {
-        if pool.spawned == 0 {
-            if let Ok(job) = pool.jobs_rx.try_recv() {
-                return Ok(perform(self.plan, self.cutoff, job, 0));
-            }
-        }
-        pool.done_rx
-            .recv()
-            .map_err(|_| Error::Executor("the worker threads stopped".into()))
+        kept
     }
 
     /// Takes in the outcome of a stage of run `index`.
@@ -537,21 +560,6 @@ fn gather(
             Source::Stage(d) => results.get(d)?.clone(),
         })
         .collect()
-}
-
-/// A worker: runs jobs until the queue closes.
-fn work(
-    plan: &Plan<'_>,
-    cutoff: &AtomicUsize,
-    id: usize,
-    jobs: &Receiver<Job>,
-    done: &Sender<Done>,
-) {
-    for job in jobs {
-        if done.send(perform(plan, cutoff, job, id)).is_err() {
-            break;
-        }
-    }
 }
 
 /// Runs one job on this thread as worker `worker`, unless its input has stopped.

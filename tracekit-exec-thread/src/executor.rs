@@ -6,17 +6,20 @@ use tracekit_core::{Error, Executor, Plan, Run, Trace};
 
 use crate::engine;
 
-/// Runs pipeline stages on up to `workers` threads at once.
+/// Runs pipeline stages on up to `workers` threads at once, the calling
+/// thread among them.
 ///
 /// Each call to [`Executor::run`] or [`Executor::run_batch`] opens a thread
-/// scope and spawns worker threads lazily: only when more than one stage can
-/// run at the same time, and never more than `workers`. A stage that is the
-/// only runnable one while nothing else is in flight runs on the calling
-/// thread (worker 0 in [`StageRecord`](tracekit_core::StageRecord)), so a
-/// linear chain costs no hand-off and spawns no thread. With one worker,
-/// everything runs on the calling thread. The executor itself holds no
-/// threads, so it is cheap to create, `Copy`, and usable from many threads at
-/// once.
+/// scope and spawns helper threads lazily: only when more than one stage can
+/// run at the same time, never more than `workers - 1`, and no more than the
+/// graph is wide. A stage that is the only runnable one while nothing else
+/// is in flight runs on the calling thread (worker 0 in
+/// [`StageRecord`](tracekit_core::StageRecord)), so a linear chain costs no
+/// hand-off and spawns no thread. Otherwise the calling thread works like
+/// any helper: whichever thread finishes a stage hands out the stages that
+/// became runnable, and runs one of them itself. With one worker, everything
+/// runs on the calling thread. The executor itself holds no threads, so it
+/// is cheap to create, `Copy`, and usable from many threads at once.
 ///
 /// Results are identical, bit for bit, to the
 /// [`SequentialExecutor`](tracekit_core::SequentialExecutor)'s. On the first
@@ -107,8 +110,8 @@ impl Executor for ThreadExecutor {
     /// sequential loop would report.
     ///
     /// A batch of at least twice as many traces as workers keeps every worker
-    /// busy with whole traces: each worker takes the next trace and runs all
-    /// its stages, so a trace's data stays in one core's cache and no stage
+    /// (the calling thread is one) busy with whole traces: each takes the
+    /// next trace and runs all its stages, so a trace's data stays in one core's cache and no stage
     /// waits for a hand-off; at most `workers` traces are in flight. A smaller
     /// batch also runs the stages of each trace in parallel, with at most
     /// twice `workers` traces in flight.

@@ -4,9 +4,10 @@
 //! [`ThreadExecutor`] drives the core's [`Schedule`](tracekit_core::Schedule):
 //! a stage starts as soon as its own inputs are ready. Stages are borrowed,
 //! not `'static`: workers are scoped threads that live for one call, spawned
-//! only when two stages can run at once. A stage that is the only runnable one
-//! while nothing else is in flight runs on the calling thread, so a linear
-//! chain costs no hand-off and spawns no thread.
+//! only when two stages can run at once; the calling thread works beside
+//! them. A stage that is the only runnable one while nothing else is in
+//! flight runs on the calling thread, so a linear chain costs no hand-off
+//! and spawns no thread.
 //!
 //! ```
 //! use tracekit_core::{Pipeline, Step, Trace, Transformer, StageError, INPUT};

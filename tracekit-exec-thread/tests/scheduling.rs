@@ -32,7 +32,7 @@ fn at_most_workers_stages_run_at_once() {
             .run_on(&ThreadExecutor::new(workers), &input(0.0, 4))
             .unwrap();
         assert_eq!(probe.max_running.load(Ordering::SeqCst), workers);
-        assert!(run.records().iter().all(|r| r.worker <= workers));
+        assert!(run.records().iter().all(|r| r.worker < workers));
         let used: std::collections::BTreeSet<usize> =
             run.records().iter().map(|r| r.worker).collect();
         assert_eq!(used.len(), workers, "workers used: {used:?}");
