@@ -8,7 +8,8 @@
 //!   50 kHz -> `fft`; time for the whole batch (`run_batch`).
 //!
 //! Inputs are sampled at 1 MS/s: sin 10 kHz + 0.1 sin 30 kHz + 0.01 N(0, 1),
-//! from a fixed seed.
+//! from a fixed seed. The executors take turns, one timed run each per round,
+//! so that a machine whose speed drifts meanwhile slows them all alike.
 
 use std::time::{Duration, Instant};
 
@@ -103,21 +104,40 @@ pub(crate) fn run(args: &BenchArgs) -> Result<(), Error> {
     for workload in workloads {
         let bench = Bench::new(workload)?;
         let runs = args.runs.unwrap_or(workload.default_runs());
-        let mut sequential = None;
+        let mut timers = Vec::with_capacity(kinds.len());
         for &kind in &kinds {
-            let measured = match bench.measure(kind, args.workers, runs) {
-                Ok(m) => m,
+            match bench.timer(kind, args.workers) {
+                Ok(timer) => timers.push(timer),
                 // Comparing all executors, one that this build lacks is skipped, not fatal.
                 Err(Error::Unavailable(why)) if args.executor.is_none() => {
                     eprintln!(
                         "note: {workload} on {kind} skipped: {why}",
                         workload = workload.name()
                     );
-                    continue;
                 }
                 Err(err) => return Err(err),
+            }
+        }
+        // Round by round, each executor once: a machine whose speed drifts
+        // while the benchmark runs slows every executor alike, so the ratios
+        // stay fair.
+        let mut samples = vec![Vec::with_capacity(runs as usize); timers.len()];
+        for _ in 0..runs {
+            for (timer, samples) in timers.iter_mut().zip(&mut samples) {
+                samples.push(timer.sample()?);
+            }
+        }
+        let mut sequential = None;
+        for (timer, mut samples) in timers.into_iter().zip(samples) {
+            samples.sort_unstable();
+            let measured = Measurement {
+                workload,
+                kind: timer.kind,
+                workers: timer.pipeline.resolved_workers(),
+                median: samples[samples.len() / 2],
+                runs,
             };
-            if kind == ExecutorKind::Sequential {
+            if measured.kind == ExecutorKind::Sequential {
                 sequential = Some(measured.median);
             }
             measured.print(args.json, sequential);
@@ -186,58 +206,51 @@ impl Bench {
         })
     }
 
-    /// Times `runs` repetitions after one warm-up; W0 times batches of
-    /// transforms, long enough for the clock, and divides.
-    fn measure(
-        &self,
-        kind: ExecutorKind,
-        workers: Option<usize>,
-        runs: u32,
-    ) -> Result<Measurement, Error> {
+    /// A timer of this workload on `kind`, warmed up by one untimed run.
+    fn timer(&self, kind: ExecutorKind, workers: Option<usize>) -> Result<Timer<'_>, Error> {
         let workers = match kind {
             ExecutorKind::Sequential => None,
             _ => workers,
         };
-        let mut p = ParallelPipeline::with_config(self.steps.clone(), kind, workers)?;
-        let input = &self.inputs[0];
-        let mut samples = Vec::with_capacity(runs as usize);
-        match self.workload {
+        let mut timer = Timer {
+            bench: self,
+            kind,
+            pipeline: ParallelPipeline::with_config(self.steps.clone(), kind, workers)?,
+        };
+        timer.sample()?;
+        Ok(timer)
+    }
+}
+
+/// One workload on one executor.
+struct Timer<'b> {
+    bench: &'b Bench,
+    kind: ExecutorKind,
+    pipeline: ParallelPipeline,
+}
+
+impl Timer<'_> {
+    /// The time of one transform (W0: the mean of a batch of transforms, long
+    /// enough for the clock; W1), or of one whole batch (W2).
+    fn sample(&mut self) -> Result<Duration, Error> {
+        const W0_INNER: u32 = 2000;
+        let inputs = &self.bench.inputs;
+        let start = Instant::now();
+        match self.bench.workload {
             Workload::W0 => {
-                const INNER: u32 = 2000;
-                p.transform(input)?;
-                for _ in 0..runs {
-                    let start = Instant::now();
-                    for _ in 0..INNER {
-                        p.transform(input)?;
-                    }
-                    samples.push(start.elapsed() / INNER);
+                for _ in 0..W0_INNER {
+                    self.pipeline.transform(&inputs[0])?;
                 }
+                return Ok(start.elapsed() / W0_INNER);
             }
             Workload::W1 => {
-                p.transform(input)?;
-                for _ in 0..runs {
-                    let start = Instant::now();
-                    p.transform(input)?;
-                    samples.push(start.elapsed());
-                }
+                self.pipeline.transform(&inputs[0])?;
             }
             Workload::W2 | Workload::All => {
-                p.run_batch(&self.inputs)?;
-                for _ in 0..runs {
-                    let start = Instant::now();
-                    p.run_batch(&self.inputs)?;
-                    samples.push(start.elapsed());
-                }
+                self.pipeline.run_batch(inputs)?;
             }
         }
-        samples.sort_unstable();
-        Ok(Measurement {
-            workload: self.workload,
-            kind,
-            workers: p.resolved_workers(),
-            median: samples[samples.len() / 2],
-            runs,
-        })
+        Ok(start.elapsed())
     }
 }
 
