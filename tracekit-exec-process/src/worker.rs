@@ -188,6 +188,7 @@ type Message = (Vec<u8>, Vec<OwnedFd>);
 fn recv_framed(sock: BorrowedFd<'_>, buf: &mut [u8]) -> Result<Option<Message>, Errno> {
     let (mut bytes, mut fds) = (Vec::new(), Vec::new());
     loop {
+        sys::await_readable(sock)?;
         match sys::recv(sock, buf)? {
             (0, _) => return Ok(None),
             (n, more_fds) => {
