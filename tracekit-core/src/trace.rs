@@ -65,7 +65,9 @@ impl Default for TraceMeta {
 /// `Vec<f64>` is the ordinary storage; an executor may provide its own, such
 /// as a read-only shared-memory mapping, through [`Trace::from_buffer`].
 pub trait SampleBuffer: Send + Sync + fmt::Debug + 'static {
-    /// The samples.
+    /// The samples: the same on every call. A buffer never changes once a
+    /// trace holds it; executors rely on that to skip copying a buffer they
+    /// have seen before.
     fn samples(&self) -> &[f64];
 }
 
@@ -131,6 +133,22 @@ impl Trace {
     /// The samples.
     pub fn samples(&self) -> &[f64] {
         self.samples.samples()
+    }
+
+    /// The shared storage of the samples: traces cloned or derived with the
+    /// same samples hold the same `Arc`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tracekit_core::Trace;
+    ///
+    /// let a = Trace::new(vec![1.0, 2.0], 1e3)?;
+    /// let b = a.clone().with_measurement("peak", 2.0);
+    /// assert!(Arc::ptr_eq(a.buffer(), b.buffer()));
+    /// # Ok::<(), tracekit_core::Error>(())
+    /// ```
+    pub fn buffer(&self) -> &Arc<dyn SampleBuffer> {
+        &self.samples
     }
 
     /// The number of samples.

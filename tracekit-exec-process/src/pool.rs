@@ -5,17 +5,17 @@
 use std::{
     collections::{HashMap, VecDeque},
     os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd},
-    sync::Arc,
+    sync::{Arc, Weak},
     time::{Duration, Instant},
 };
 
 use nix::{errno::Errno, sys::wait::WaitStatus};
-use tracekit_core::{Error, Plan, Run, Schedule, Source, StageRecord, Trace};
+use tracekit_core::{Error, Plan, Run, SampleBuffer, Schedule, Source, StageRecord, Trace};
 
 use crate::{
     segment::{self, Recycler, Segment, SegmentFd},
     sys,
-    wire::{Reply, Request, Status},
+    wire::{self, Reply, Request, Status},
     worker::{Received, Worker},
 };
 
@@ -26,6 +26,12 @@ const TICK: Duration = Duration::from_millis(100);
 /// How many times one stage may find its worker dead before it is sent.
 const MAX_SEND_TRIES: u32 = 3;
 
+/// At most how many input segments are remembered from one call to the next.
+const MAX_CACHED_INPUTS: usize = 64;
+
+/// At most how many bytes of input segments are remembered.
+const MAX_CACHED_BYTES: u64 = 256 << 20;
+
 /// The worker processes of one executor.
 #[derive(Debug)]
 pub(crate) struct Pool {
@@ -33,6 +39,32 @@ pub(crate) struct Pool {
     recycler: Arc<Recycler>,
     /// The stage state the live workers were forked with.
     state_id: Option<u64>,
+    /// The inputs of the last call, as written to segments.
+    inputs: Vec<CachedInput>,
+}
+
+/// An input trace already written to a segment: running the same trace
+/// again (the same samples buffer, which never changes, and the same
+/// metadata) reuses the segment instead of writing it again.
+#[derive(Debug)]
+struct CachedInput {
+    /// Held weakly: the cache never keeps a caller's samples alive, and
+    /// while this exists no other buffer can take the same address.
+    buffer: Weak<dyn SampleBuffer>,
+    meta: Vec<u8>,
+    segment: Segment,
+    /// Whether the current call used it (unused entries are dropped after it).
+    used: bool,
+}
+
+impl CachedInput {
+    fn holds(&self, trace: &Trace, meta: &[u8]) -> bool {
+        self.meta == meta
+            && self
+                .buffer
+                .upgrade()
+                .is_some_and(|b| Arc::ptr_eq(&b, trace.buffer()))
+    }
 }
 
 /// A chain of stages sent to a worker and not all answered yet.
@@ -80,6 +112,7 @@ impl Pool {
                 Recycler::new(budget.max(2 * workers + 4), budget)
             },
             state_id: None,
+            inputs: Vec::new(),
         }
     }
 
@@ -138,8 +171,14 @@ impl Pool {
             retry: VecDeque::new(),
             pending: VecDeque::new(),
             failure: None,
+            cached: std::mem::take(&mut self.inputs),
         };
         batch.drive(&mut self.slots);
+        batch.cached.retain(|c| c.used);
+        for c in &mut batch.cached {
+            c.used = false;
+        }
+        self.inputs = std::mem::take(&mut batch.cached);
         match batch.failure {
             Some(failure) => Err(failure),
             None => batch
@@ -171,6 +210,8 @@ struct Batch<'p, 'a> {
     /// Ready stages taken from the schedules, oldest run first.
     pending: VecDeque<(usize, usize)>,
     failure: Option<Failure>,
+    /// Input segments of the last call and of this one.
+    cached: Vec<CachedInput>,
 }
 
 impl<'p, 'a> Batch<'p, 'a> {
@@ -210,11 +251,8 @@ impl<'p, 'a> Batch<'p, 'a> {
         while self.active.len() < max_active && self.next_input < self.inputs.len() {
             let index = self.next_input;
             self.next_input += 1;
-            let input = match segment::write_trace(&self.inputs[index], self.recycler.take()) {
-                Ok((fd, layout)) => Segment {
-                    fd: SegmentFd::new(fd, self.recycler),
-                    layout,
-                },
+            let input = match self.input_segment(index) {
+                Ok(segment) => segment,
                 Err(e) => return self.fail(index, Error::Executor(format!("input trace: {e}"))),
             };
             let n = self.plan.len();
@@ -228,6 +266,41 @@ impl<'p, 'a> Batch<'p, 'a> {
                 start: Instant::now(),
             });
         }
+    }
+
+    /// The segment holding input `index`: a remembered one if this trace was
+    /// written before, else a newly written one (remembered while the cache
+    /// has room).
+    fn input_segment(&mut self, index: usize) -> Result<Segment, String> {
+        let trace = &self.inputs[index];
+        let meta = wire::encode_meta(trace.meta());
+        if let Some(hit) = self.cached.iter_mut().find(|c| c.holds(trace, &meta)) {
+            hit.used = true;
+            return Ok(hit.segment.clone());
+        }
+        let (fd, layout) = segment::write_trace(trace, self.recycler.take())?;
+        let segment = Segment {
+            fd: SegmentFd::new(fd, self.recycler),
+            layout,
+        };
+        let cached_bytes: u64 = self
+            .cached
+            .iter()
+            .filter_map(|c| c.segment.layout.total())
+            .map(|b| b as u64)
+            .sum();
+        let fits = layout
+            .total()
+            .is_some_and(|b| cached_bytes + b as u64 <= MAX_CACHED_BYTES);
+        if fits && self.cached.len() < MAX_CACHED_INPUTS {
+            self.cached.push(CachedInput {
+                buffer: Arc::downgrade(trace.buffer()),
+                meta,
+                segment: segment.clone(),
+                used: true,
+            });
+        }
+        Ok(segment)
     }
 
     /// Moves every ready stage of the schedules to `pending`.
@@ -281,9 +354,11 @@ impl<'p, 'a> Batch<'p, 'a> {
             .iter()
             .flatten()
             .flat_map(|j| j.hold.iter().map(|s| sys::raw(&*s.fd)));
+        let cached = self.cached.iter().map(|c| sys::raw(&*c.segment.fd));
         sockets
             .chain(segments)
             .chain(held)
+            .chain(cached)
             .chain(self.recycler.raw_fds())
             .collect()
     }

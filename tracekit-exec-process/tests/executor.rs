@@ -368,3 +368,56 @@ fn a_failure_inside_a_chain_names_its_step() {
         assert_same(&fan_out(), &executor, &signal(64));
     }
 }
+
+/// The executor remembers the segments of its last inputs: running the same
+/// trace again must give the same result, and a trace that shares the samples
+/// but not the metadata, or a new trace (perhaps at a freed one's address),
+/// must never be served a stale segment.
+#[test]
+fn remembered_inputs_never_serve_stale_data() {
+    let executor = ProcessExecutor::new(2).unwrap();
+    // `Respell` copies the input's rate into its output, so stale metadata shows.
+    let p = Pipeline::new([
+        Step::new("a", Scale(2.0)).input(INPUT),
+        Step::new("b", Respell).input(INPUT),
+        Step::new("sum", Sum).inputs(["a", INPUT]),
+    ])
+    .unwrap();
+    let input = signal(4096);
+    for _ in 0..3 {
+        assert_same(&p, &executor, &input);
+    }
+    let mut respelled = input.clone();
+    respelled.meta_mut().sample_rate = 7.0;
+    respelled.meta_mut().channel = "other".into();
+    assert!(Arc::ptr_eq(input.buffer(), respelled.buffer()));
+    assert_same(&p, &executor, &respelled);
+    assert_same(&p, &executor, &input);
+    // Fresh buffers, dropped after each run, over and over: any address reuse
+    // must not bring back an old segment.
+    for k in 0..50 {
+        let fresh = signal(4096).derive(
+            signal(4096)
+                .samples()
+                .iter()
+                .map(|x| x + f64::from(k))
+                .collect(),
+        );
+        assert_same(&p, &executor, &fresh);
+    }
+    // And a batch that repeats one trace among new ones.
+    let batch: Vec<_> = (0..6)
+        .map(|k| {
+            if k % 2 == 0 {
+                input.clone()
+            } else {
+                signal(100 + k)
+            }
+        })
+        .collect();
+    let runs = p.run_batch_on(&executor, &batch).unwrap();
+    for (run, trace) in runs.iter().zip(&batch) {
+        let expected = p.run_on(&SequentialExecutor, trace).unwrap();
+        assert!(run.output().bit_eq(expected.output()));
+    }
+}
