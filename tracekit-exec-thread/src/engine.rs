@@ -97,6 +97,14 @@ pub(crate) fn execute(
     engine.finish()
 }
 
+/// The most stages of one run of `plan` that can ever run at once, or an
+/// upper bound of it: the stages off its longest path, plus one (only one
+/// stage of a path runs at a time; the number of generations is the longest
+/// path's length).
+pub(crate) fn most_at_once(plan: &Plan<'_>) -> usize {
+    plan.len() + 1 - plan.generations().len().clamp(1, plan.len().max(1))
+}
+
 /// Runs `plan` on every input, `workers` threads (the calling one among
 /// them) each taking the next input and running all its stages in turn. Results come in input order; on
 /// failure, [`Error::Batch`] for the lowest failing input (inputs after it
@@ -325,14 +333,12 @@ impl<'p> Engine<'p> {
     }
 
     /// How many helper threads a parallel run can keep busy: `workers - 1`,
-    /// or fewer when the graph is narrower. One run never has more stages
-    /// running at once than the stages off its longest path plus one (the
-    /// number of generations is that path's length).
+    /// or fewer when the graph is narrower.
     fn helpers_wanted(&self) -> usize {
         if self.workers <= 1 {
             return 0;
         }
-        let width = self.plan.len() + 1 - self.plan.generations().len().max(1);
+        let width = most_at_once(self.plan);
         let runs = self.max_in_flight().min(self.inputs.len());
         (self.workers - 1).min(width.saturating_mul(runs).saturating_sub(1))
     }

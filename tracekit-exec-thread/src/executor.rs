@@ -17,8 +17,9 @@ use crate::engine;
 /// [`StageRecord`](tracekit_core::StageRecord)), so a linear chain costs no
 /// hand-off and spawns no thread. Otherwise the calling thread works like
 /// any helper: whichever thread finishes a stage hands out the stages that
-/// became runnable, and runs one of them itself. With one worker, everything
-/// runs on the calling thread. The executor itself holds no threads, so it
+/// became runnable, and runs one of them itself. With one worker, or a graph
+/// in which no two stages can ever run at once, a run is exactly the
+/// sequential executor's, on the calling thread. The executor itself holds no threads, so it
 /// is cheap to create, `Copy`, and usable from many threads at once.
 ///
 /// Results are identical, bit for bit, to the
@@ -98,6 +99,11 @@ impl Default for ThreadExecutor {
 
 impl Executor for ThreadExecutor {
     fn run(&self, plan: &Plan<'_>, input: &Trace) -> Result<Run, Error> {
+        if self.workers() == 1 || engine::most_at_once(plan) == 1 {
+            // Nothing could run beside anything else: exactly the
+            // sequential executor's work, on the calling thread.
+            return plan.run_sequential(input, 0);
+        }
         let mut runs = engine::execute(plan, std::slice::from_ref(input), self.workers())
             .map_err(|failure| failure.error)?;
         runs.pop()
