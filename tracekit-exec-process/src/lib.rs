@@ -8,13 +8,16 @@
 //! `named_step_mut`, a clone: anything that changes [`Plan::state_id`]) the
 //! workers are forked again before the next run.
 //!
-//! Every trace lives in an anonymous, sealed `memfd` segment: the input is
+//! Every trace lives in an anonymous `memfd` segment: the input is
 //! written once and mapped by every worker that reads it, each stage's output
 //! is one segment that the workers downstream and the parent map directly.
 //! The sockets carry only small control messages and the segments'
 //! descriptors. Nothing has a name, so nothing is left behind when a process
-//! is killed. Segments that nothing maps any more are kept for reuse, so that
-//! a worker writes its output into pages that already exist.
+//! is killed. Segments that no trace reads any more are kept for reuse, so
+//! that a worker writes its output into pages that already exist; workers
+//! keep their mappings of recent segments, so that reading an input again or
+//! writing into a reused segment touches no page tables. The input of a run
+//! is written once: running the same trace again reuses its segment.
 //!
 //! Stages are handed to free workers as soon as they are ready, following the
 //! core's [`Schedule`](tracekit_core::Schedule); a linear chain (stages that

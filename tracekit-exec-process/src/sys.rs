@@ -31,11 +31,11 @@ use nix::{
             AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType,
             UnixAddr, recvmsg, sendmsg, socketpair,
         },
-        stat::fstat,
+        stat::{FileStat, fstat},
         uio::pwritev,
         wait::{WaitPidFlag, WaitStatus, waitpid},
     },
-    unistd::{ForkResult, Pid, fork},
+    unistd::{ForkResult, Pid, fork, ftruncate},
 };
 
 /// The most descriptors one message carries (the kernel allows 253).
@@ -274,25 +274,50 @@ pub(crate) fn segment_size(fd: BorrowedFd<'_>) -> u64 {
     fstat(fd).map_or(0, |st| u64::try_from(st.st_size).unwrap_or(0))
 }
 
-/// A read-only mapping of a segment; unmapped on drop.
+/// Which segment `fd` is (device and inode: the same under any descriptor
+/// number), and its size in bytes.
+pub(crate) fn segment_identity(fd: BorrowedFd<'_>) -> nix::Result<((u64, u64), u64)> {
+    let FileStat {
+        st_dev,
+        st_ino,
+        st_size,
+        ..
+    } = fstat(fd)?;
+    let size = u64::try_from(st_size).map_err(|_| Errno::EINVAL)?;
+    Ok(((st_dev, st_ino), size))
+}
+
+/// Grows segment `fd` to `len` bytes if it is smaller (segments never shrink).
+pub(crate) fn grow_segment(fd: BorrowedFd<'_>, len: u64) -> nix::Result<()> {
+    if segment_size(fd) < len {
+        ftruncate(fd, i64::try_from(len).map_err(|_| Errno::EFBIG)?)?;
+    }
+    Ok(())
+}
+
+/// A mapping of a segment; unmapped on drop.
 ///
 /// Segments are shared memory, so immutability is a protocol: a segment is
-/// written only by the one process it was handed to for writing, before any
-/// mapping of it exists, and handed out for writing again only once every
-/// mapping of it is gone (see `segment::Recycler`).
+/// written only by the one process it was handed to for writing, while no
+/// trace of any process reads it, and handed out for writing again only once
+/// every trace reading it is gone (see `segment::Recycler`); segments never
+/// shrink. Within a process, a writable mapping is written only through
+/// `&mut` (see [`Mapping::bytes_mut`]), so never while a slice of it lives.
 #[derive(Debug)]
 pub(crate) struct Mapping {
     ptr: NonNull<c_void>,
     len: usize,
+    writable: bool,
 }
 
 // SAFETY:
-// - The mapping is read-only, and by the segment protocol (above) nobody
-//   writes or shrinks its segment while it exists: its bytes never change and
-//   stay valid until `Drop`; sharing or moving the pointer across threads
-//   cannot create a data race.
+// - By the segment protocol (above) nobody writes or shrinks a segment while
+//   a trace reads it, and this process writes only through `&mut self`:
+//   shared references see bytes that do not change and stay valid until
+//   `Drop`; sharing or moving the pointer across threads cannot create a
+//   data race.
 unsafe impl Send for Mapping {}
-// SAFETY: as for `Send`: the memory is immutable for the mapping's lifetime.
+// SAFETY: as for `Send`: the memory does not change while `&self` exists.
 unsafe impl Sync for Mapping {}
 
 impl Mapping {
@@ -315,7 +340,50 @@ impl Mapping {
         // - `len` bytes exist in the file (checked above) and, by the segment
         //   protocol, it does not shrink while mapped: no SIGBUS.
         let ptr = unsafe { mmap(None, length, ProtFlags::PROT_READ, flags, fd, 0) }?;
-        Ok(Mapping { ptr, len })
+        Ok(Mapping {
+            ptr,
+            len,
+            writable: false,
+        })
+    }
+
+    /// Maps the first `len` bytes of segment `fd` for reading and writing,
+    /// every page faulted in at once. Fails unless the segment holds `len`
+    /// bytes.
+    pub(crate) fn open_writable(fd: BorrowedFd<'_>, len: usize) -> nix::Result<Mapping> {
+        let length = NonZeroUsize::new(len).ok_or(Errno::EINVAL)?;
+        if segment_size(fd) < len as u64 {
+            return Err(Errno::EINVAL);
+        }
+        let prot = ProtFlags::PROT_READ | ProtFlags::PROT_WRITE;
+        let flags = MapFlags::MAP_SHARED | MapFlags::MAP_POPULATE;
+        // SAFETY: as in `open`: a fresh mapping overlapping nothing, of bytes
+        // that exist and, by the segment protocol, stay.
+        let ptr = unsafe { mmap(None, length, prot, flags, fd, 0) }?;
+        Ok(Mapping {
+            ptr,
+            len,
+            writable: true,
+        })
+    }
+
+    /// The mapped bytes, to write; `None` for a read-only mapping. Only the
+    /// process the segment was handed to for writing may call this.
+    pub(crate) fn bytes_mut(&mut self) -> Option<&mut [u8]> {
+        if !self.writable {
+            return None;
+        }
+        // SAFETY:
+        // - `ptr` points to `len` readable and writable bytes, mapped until
+        //   `self` drops.
+        // - `&mut self` excludes every other slice of this mapping in this
+        //   process; by the segment protocol no other process reads them now.
+        Some(unsafe { slice::from_raw_parts_mut(self.ptr.as_ptr().cast::<u8>(), self.len) })
+    }
+
+    /// How many bytes are mapped.
+    pub(crate) fn len(&self) -> usize {
+        self.len
     }
 
     /// The mapped bytes.

@@ -16,7 +16,8 @@ use nix::{errno::Errno, sys::wait::WaitStatus, unistd::Pid};
 use tracekit_core::{Error, Plan, Trace};
 
 use crate::{
-    segment, sys,
+    segment::{self, MappingCache},
+    sys,
     wire::{MAX_MESSAGE, Reply, Request, SegmentLayout, Status},
 };
 
@@ -147,13 +148,14 @@ impl Worker {
 /// until the parent closes the socket. Gives the exit status.
 fn serve(plan: &Plan<'_>, sock: &OwnedFd) -> i32 {
     let mut buf = vec![0u8; MAX_MESSAGE];
+    let mut maps = MappingCache::default();
     loop {
         let (bytes, fds) = match recv_framed(sock.as_fd(), &mut buf) {
             Ok(Some(message)) => message,
             Ok(None) => return 0,
             Err(_) => return 2,
         };
-        if run_request(plan, sock, &bytes, fds).is_err() {
+        if run_request(plan, sock, &mut maps, &bytes, fds).is_err() {
             return 3;
         }
     }
@@ -228,6 +230,7 @@ fn failure(status: Status, text: &str, nanos: u64) -> Outcome {
 fn run_request(
     plan: &Plan<'_>,
     sock: &OwnedFd,
+    maps: &mut MappingCache,
     bytes: &[u8],
     mut fds: Vec<OwnedFd>,
 ) -> Result<(), Errno> {
@@ -247,7 +250,7 @@ fn run_request(
     let traces: Result<Vec<Trace>, String> = fds
         .iter()
         .zip(&request.segments)
-        .map(|(fd, layout)| segment::map_trace(fd.as_fd(), *layout, true, None))
+        .map(|(fd, layout)| maps.map_trace(fd.as_fd(), *layout))
         .collect();
     drop(fds);
     let mut traces = match traces {
@@ -272,7 +275,7 @@ fn run_request(
         drop(inputs);
         traces.clear();
         let (outcome, output) = match result {
-            Ok(out) => match segment::write_trace(&out, outputs.pop_front()) {
+            Ok(out) => match maps.write_trace(&out, outputs.pop_front()) {
                 Ok((fd, layout)) => {
                     let ok = Reply {
                         status: Status::Ok,
