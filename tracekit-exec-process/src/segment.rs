@@ -428,11 +428,13 @@ const CACHE_ONE_BYTES: usize = 64 << 20;
 /// The most mapped bytes a [`MappingCache`] keeps.
 const CACHE_BYTES: usize = 256 << 20;
 
-/// The most mappings a [`MappingCache`] keeps.
-const CACHE_ENTRIES: usize = 64;
+/// The most mappings a [`MappingCache`] keeps: enough for the inputs and
+/// outputs of a batch (W2: 256 segments of 256-512 KiB), which come back
+/// batch after batch.
+const CACHE_ENTRIES: usize = 512;
 
 /// How many segments a [`MappingCache`] remembers having seen once.
-const SEEN_ENTRIES: usize = 256;
+const SEEN_ENTRIES: usize = 1024;
 
 /// The mappings a worker keeps from one request to the next, by segment.
 ///
