@@ -346,26 +346,39 @@ fn a_chain_runs_in_one_worker() {
 
 #[test]
 fn a_failure_inside_a_chain_names_its_step() {
-    let executor = ProcessExecutor::new(2)
+    // With a time limit and without one (the parent then watches no clock).
+    let limited = ProcessExecutor::new(2)
         .unwrap()
         .with_timeout(Duration::from_millis(300));
-    for fault in [
-        Fault::Error,
-        Fault::Panic,
-        Fault::Segfault,
-        Fault::Sleep(Duration::from_secs(30)),
+    let unlimited = ProcessExecutor::new(2).unwrap();
+    for (executor, faults) in [
+        (
+            &limited,
+            &[
+                Fault::Error,
+                Fault::Panic,
+                Fault::Segfault,
+                Fault::Sleep(Duration::from_secs(30)),
+            ][..],
+        ),
+        (
+            &unlimited,
+            &[Fault::Error, Fault::Panic, Fault::Segfault, Fault::Abort][..],
+        ),
     ] {
-        let p = Pipeline::new([
-            Step::new("a", Identity),
-            Step::new("b", Scale(2.0)),
-            Step::new("bad", Faulty(fault)),
-            Step::new("c", Scale(3.0)),
-        ])
-        .unwrap();
-        let err = p.run_on(&executor, &signal(64)).unwrap_err();
-        assert_eq!(err.step(), Some("bad"), "{fault:?}: {err}");
-        assert_same(&chain(), &executor, &signal(64));
-        assert_same(&fan_out(), &executor, &signal(64));
+        for &fault in faults {
+            let p = Pipeline::new([
+                Step::new("a", Identity),
+                Step::new("b", Scale(2.0)),
+                Step::new("bad", Faulty(fault)),
+                Step::new("c", Scale(3.0)),
+            ])
+            .unwrap();
+            let err = p.run_on(executor, &signal(64)).unwrap_err();
+            assert_eq!(err.step(), Some("bad"), "{fault:?}: {err}");
+            assert_same(&chain(), executor, &signal(64));
+            assert_same(&fan_out(), executor, &signal(64));
+        }
     }
 }
 
