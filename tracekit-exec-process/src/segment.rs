@@ -183,24 +183,39 @@ pub(crate) fn write_trace(
     trace: &Trace,
     into: Option<OwnedFd>,
 ) -> Result<(OwnedFd, SegmentLayout), String> {
+    let fd = segment_or_new(into)?;
     let meta = wire::encode_meta(trace.meta());
-    let fd = match into {
-        Some(fd) => fd,
+    let layout = pwrite_trace(fd.as_fd(), trace, &meta)?;
+    Ok((fd, layout))
+}
+
+/// `into`, or a new segment.
+fn segment_or_new(into: Option<OwnedFd>) -> Result<OwnedFd, String> {
+    match into {
+        Some(fd) => Ok(fd),
         None => {
-            sys::new_segment().map_err(|e| format!("cannot create a shared-memory segment: {e}"))?
+            sys::new_segment().map_err(|e| format!("cannot create a shared-memory segment: {e}"))
         }
-    };
-    sys::write_segment(fd.as_fd(), &[sys::f64_bytes(trace.samples()), &meta]).map_err(|e| {
+    }
+}
+
+/// Writes the samples of `trace`, then `meta` (its encoded metadata), into
+/// segment `fd` with a system call.
+fn pwrite_trace(fd: BorrowedFd<'_>, trace: &Trace, meta: &[u8]) -> Result<SegmentLayout, String> {
+    sys::write_segment(fd, &[sys::f64_bytes(trace.samples()), meta]).map_err(|e| {
         format!(
             "cannot write {} samples into a shared-memory segment: {e}",
             trace.len()
         )
     })?;
-    let layout = SegmentLayout {
+    Ok(layout_of(trace, meta))
+}
+
+fn layout_of(trace: &Trace, meta: &[u8]) -> SegmentLayout {
+    SegmentLayout {
         samples: trace.len() as u64,
         meta_len: meta.len() as u64,
-    };
-    Ok((fd, layout))
+    }
 }
 
 /// Writes `text` into a new segment; `None` for empty text.
@@ -224,28 +239,43 @@ pub(crate) fn map_trace(
     populate: bool,
     keep: Option<&Arc<SegmentFd>>,
 ) -> Result<Trace, String> {
-    let total = layout.total().ok_or_else(|| {
-        format!(
-            "a segment of {} samples does not fit in memory",
-            layout.samples
-        )
-    })?;
+    let total = total_bytes(layout)?;
     let map = Mapping::open(fd, total, populate)
         .map_err(|e| format!("cannot map a segment of {total} bytes: {e}"))?;
-    let len = layout.samples as usize;
-    let meta = wire::decode_meta(&map.bytes()[len * 8..])
-        .ok_or("a segment holds metadata that cannot be read")?;
-    if map.f64s(len).is_none() {
-        return Err(format!("a segment does not hold its {len} samples"));
-    }
     let hold = keep.and_then(Lent::new);
     if let (Some(seg), None) = (keep, &hold) {
         // Too many segments are held by traces already: this one keeps only
         // its mapping, so its segment must never be written again.
         seg.reusable.store(false, Ordering::Release);
     }
+    trace_over(Arc::new(map), layout, hold)
+}
+
+/// The bytes a segment of `layout` holds.
+fn total_bytes(layout: SegmentLayout) -> Result<usize, String> {
+    layout.total().ok_or_else(|| {
+        format!(
+            "a segment of {} samples does not fit in memory",
+            layout.samples
+        )
+    })
+}
+
+/// The trace of `layout` whose samples are `map` itself, holding `hold`.
+fn trace_over(
+    map: Arc<Mapping>,
+    layout: SegmentLayout,
+    hold: Option<Lent>,
+) -> Result<Trace, String> {
+    let total = total_bytes(layout)?;
+    let len = layout.samples as usize;
+    if map.f64s(len).is_none() || map.len() < total {
+        return Err(format!("a segment does not hold its {len} samples"));
+    }
+    let meta = wire::decode_meta(&map.bytes()[len * 8..total])
+        .ok_or("a segment holds metadata that cannot be read")?;
     let samples = SharedSamples {
-        map: Arc::new(map),
+        map,
         len,
         _segment: hold,
     };
@@ -514,30 +544,10 @@ impl MappingCache {
         fd: BorrowedFd<'_>,
         layout: SegmentLayout,
     ) -> Result<Trace, String> {
-        let total = layout.total().ok_or_else(|| {
-            format!(
-                "a segment of {} samples does not fit in memory",
-                layout.samples
-            )
-        })?;
-        let Some(map) = self.mapping(fd, total)? else {
-            return map_trace(fd, layout, true, None);
-        };
-        let len = layout.samples as usize;
-        let meta = wire::decode_meta(&map.bytes()[len * 8..total])
-            .ok_or("a segment holds metadata that cannot be read")?;
-        if map.f64s(len).is_none() {
-            return Err(format!("a segment does not hold its {len} samples"));
+        match self.mapping(fd, total_bytes(layout)?)? {
+            Some(map) => trace_over(Arc::clone(map), layout, None),
+            None => map_trace(fd, layout, true, None),
         }
-        let samples = SharedSamples {
-            map: Arc::clone(map),
-            len,
-            _segment: None,
-        };
-        let mut trace = Trace::from_buffer(Arc::new(samples), TraceMeta::default())
-            .map_err(|e| e.to_string())?;
-        *trace.meta_mut() = meta;
-        Ok(trace)
     }
 
     /// [`write_trace`] through a kept mapping of segment `into` (grown as
@@ -547,11 +557,7 @@ impl MappingCache {
         trace: &Trace,
         into: Option<OwnedFd>,
     ) -> Result<(OwnedFd, SegmentLayout), String> {
-        let fd = match into {
-            Some(fd) => fd,
-            None => sys::new_segment()
-                .map_err(|e| format!("cannot create a shared-memory segment: {e}"))?,
-        };
+        let fd = segment_or_new(into)?;
         let meta = wire::encode_meta(trace.meta());
         let samples = sys::f64_bytes(trace.samples());
         let total = samples.len() + meta.len();
@@ -562,14 +568,13 @@ impl MappingCache {
             Some(map) => Arc::get_mut(map).and_then(Mapping::bytes_mut),
             None => None,
         };
-        let Some(bytes) = bytes else {
-            return write_trace(trace, Some(fd));
-        };
-        bytes[..samples.len()].copy_from_slice(samples);
-        bytes[samples.len()..total].copy_from_slice(&meta);
-        let layout = SegmentLayout {
-            samples: trace.len() as u64,
-            meta_len: meta.len() as u64,
+        let layout = match bytes {
+            Some(bytes) => {
+                bytes[..samples.len()].copy_from_slice(samples);
+                bytes[samples.len()..total].copy_from_slice(&meta);
+                layout_of(trace, &meta)
+            }
+            None => pwrite_trace(fd.as_fd(), trace, &meta)?,
         };
         Ok((fd, layout))
     }
