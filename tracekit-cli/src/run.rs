@@ -18,7 +18,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use tracekit::{
     Error, ExecutorKind, ParallelPipeline, Run,
-    io::{NamedTrace, OutputFormat, read_traces, write_trace},
+    io::{self as capture_io, NamedTrace, OutputFormat, ReadOptions, write_trace},
 };
 
 use crate::{
@@ -179,7 +179,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     let format: OutputFormat = args
         .format
         .parse()
-        .map_err(|e: Error| Failure::Usage(e.to_string()))?;
+        .map_err(|e: capture_io::Error| Failure::Usage(e.to_string()))?;
     if let Some(rate) = args.sample_rate.filter(|r| !(r.is_finite() && *r > 0.0)) {
         return Err(Failure::Usage(format!(
             "--sample-rate must be finite and greater than 0, got {rate}"
@@ -300,11 +300,10 @@ fn read_input(
     sample_rate: Option<f64>,
     names: &mut HashMap<String, PathBuf>,
 ) -> Result<Vec<NamedTrace>, String> {
-    let traces = read_traces(path, sample_rate).map_err(|e| match e {
-        // Io and Format errors already start with the path.
-        Error::Io { .. } | Error::Format { .. } => e.to_string(),
-        other => format!("{}: {other}", path.display()),
-    })?;
+    let mut options = ReadOptions::new();
+    options.sample_rate = sample_rate;
+    // The reader's errors start with the path.
+    let traces = capture_io::read_named(path, &options).map_err(|e| e.to_string())?;
     for t in &traces {
         if let Some(first) = names.get(&t.name) {
             return Err(format!(

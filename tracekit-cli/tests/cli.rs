@@ -13,8 +13,8 @@ use std::{
 };
 
 use tracekit::{
-    ExecutorKind, Run, Trace,
-    io::{OutputFormat, read_traces, trace_to_json, write_trace},
+    Domain, ExecutorKind, Run, Trace,
+    io::{NamedTrace, OutputFormat, ReadOptions, trace_to_json, write_trace},
     spec,
 };
 
@@ -122,13 +122,18 @@ fn write_inputs(dir: &TempDir) -> Vec<PathBuf> {
     vec![a, b, c]
 }
 
+/// Every trace of `file`, at `rate` where the file does not say its own.
+fn read_traces(file: &Path, rate: f64) -> Vec<NamedTrace> {
+    tracekit::io::read_named(file, &ReadOptions::new().sample_rate(rate)).unwrap()
+}
+
 /// What the library gives for `spec` on each trace of each file: (input name, run).
 fn library_runs(spec_path: &Path, files: &[PathBuf]) -> Vec<(String, Run)> {
     let mut p = spec::load_file(spec_path).unwrap();
     p.set_parallel_config(ExecutorKind::Sequential, None);
     files
         .iter()
-        .flat_map(|f| read_traces(f, Some(1e6)).unwrap())
+        .flat_map(|f| read_traces(f, 1e6))
         .map(|named| (named.name, p.run(&named.trace).unwrap()))
         .collect()
 }
@@ -147,7 +152,7 @@ fn expected_measurements(runs: &[(String, Run)]) -> String {
 }
 
 fn assert_same_samples(file: &Path, expected: &Trace) {
-    let back = read_traces(file, Some(expected.sample_rate())).unwrap();
+    let back = read_traces(file, expected.sample_rate());
     assert_eq!(back.len(), 1, "{}", file.display());
     let bits = |t: &Trace| t.samples().iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     assert_eq!(
@@ -350,17 +355,24 @@ fn run_formats_csv_and_json_hold_the_library_results() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     for step in ["merge", "fft"] {
         let text = fs::read_to_string(dir.path(&format!("csv/{name}.{step}.csv"))).unwrap();
-        let values: Vec<u64> = text
-            .lines()
-            .map(|l| l.parse::<f64>().unwrap().to_bits())
+        let trace = run.get(step).unwrap();
+        let mut lines = text.lines();
+        // A spectrum has a header and a frequency column before its values.
+        let spectrum = trace.meta().domain == Domain::Frequency;
+        if spectrum {
+            assert_eq!(lines.next(), Some("frequency_hz,value"), "{step}");
+        }
+        let values: Vec<u64> = lines
+            .map(|l| {
+                let value = if spectrum {
+                    l.split(',').nth(1).unwrap()
+                } else {
+                    l
+                };
+                value.parse::<f64>().unwrap().to_bits()
+            })
             .collect();
-        let expected: Vec<u64> = run
-            .get(step)
-            .unwrap()
-            .samples()
-            .iter()
-            .map(|x| x.to_bits())
-            .collect();
+        let expected: Vec<u64> = trace.samples().iter().map(|x| x.to_bits()).collect();
         assert_eq!(values, expected, "{step}");
     }
 

@@ -38,6 +38,10 @@ pub struct TraceMeta {
     pub units: String,
     /// Named scalar results computed by stages (`"thd_db"`, `"mean"`...).
     pub measurements: BTreeMap<String, f64>,
+    /// What the capture file says about the trace: `vendor`, `model`,
+    /// `serial`, `coupling`, `probe`, `trigger_time`, `source`... Stages pass
+    /// them through unchanged.
+    pub attributes: BTreeMap<String, String>,
 }
 
 impl TraceMeta {
@@ -50,6 +54,7 @@ impl TraceMeta {
             channel: String::new(),
             units: String::new(),
             measurements: BTreeMap::new(),
+            attributes: BTreeMap::new(),
         }
     }
 }
@@ -224,6 +229,7 @@ impl Trace {
                 .iter()
                 .zip(&b.measurements)
                 .all(|((ka, va), (kb, vb))| ka == kb && va.to_bits() == vb.to_bits())
+            && a.attributes == b.attributes
     }
 }
 

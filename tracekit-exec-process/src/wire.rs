@@ -229,6 +229,11 @@ pub(crate) fn encode_meta(meta: &TraceMeta) -> Vec<u8> {
                 .measurements
                 .keys()
                 .map(|k| k.len() + 16)
+                .sum::<usize>()
+            + meta
+                .attributes
+                .iter()
+                .map(|(k, v)| k.len() + v.len() + 16)
                 .sum::<usize>(),
     );
     put_u64(&mut out, meta.sample_rate.to_bits());
@@ -243,6 +248,11 @@ pub(crate) fn encode_meta(meta: &TraceMeta) -> Vec<u8> {
     for (k, v) in &meta.measurements {
         put_str(&mut out, k);
         put_u64(&mut out, v.to_bits());
+    }
+    put_u64(&mut out, meta.attributes.len() as u64);
+    for (k, v) in &meta.attributes {
+        put_str(&mut out, k);
+        put_str(&mut out, v);
     }
     out
 }
@@ -265,6 +275,12 @@ pub(crate) fn decode_meta(bytes: &[u8]) -> Option<TraceMeta> {
         let k = r.string()?;
         measurements.insert(k, r.f64()?);
     }
+    let n = usize::try_from(r.u64()?).ok()?;
+    let mut attributes = BTreeMap::new();
+    for _ in 0..n {
+        let k = r.string()?;
+        attributes.insert(k, r.string()?);
+    }
     r.is_empty().then_some(TraceMeta {
         sample_rate,
         start,
@@ -272,6 +288,7 @@ pub(crate) fn decode_meta(bytes: &[u8]) -> Option<TraceMeta> {
         channel,
         units,
         measurements,
+        attributes,
     })
 }
 
@@ -289,6 +306,7 @@ mod tests {
         meta.measurements
             .insert("nan".into(), f64::from_bits(0x7ff8_dead_beef_0001));
         meta.measurements.insert("neg".into(), -1e-300);
+        meta.attributes.insert("model".into(), "DS1054Z".into());
         let back = decode_meta(&encode_meta(&meta)).unwrap();
         assert_eq!(back.sample_rate.to_bits(), meta.sample_rate.to_bits());
         assert_eq!(back.start.to_bits(), (-0.0f64).to_bits());
@@ -299,6 +317,7 @@ mod tests {
         );
         assert_eq!(back.measurements["nan"].to_bits(), 0x7ff8_dead_beef_0001);
         assert_eq!(back.measurements["neg"], -1e-300);
+        assert_eq!(back.attributes, meta.attributes);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use std::{
 
 use rand::{SeedableRng, rngs::StdRng};
 use rand_distr::{Distribution, StandardNormal};
-use tracekit::{dsp, io::read_traces, prelude::*};
+use tracekit::{dsp, io, prelude::*};
 
 /// Writes 1 s of 48 kHz, 32-bit float stereo: the left channel has a third
 /// harmonic at -40 dB, the right one at -20 dB; both carry a little noise.
@@ -75,7 +75,7 @@ fn report() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     let pipeline = Pipeline::new([Step::boxed("metrics", metrics)])?;
 
-    for named in read_traces(&path, None)? {
+    for named in io::read_named(&path, &io::ReadOptions::new())? {
         let run = pipeline.run(&named.trace)?;
         let m = |key: &str| run.output().measurement(key).unwrap_or(f64::NAN);
         println!(

@@ -37,7 +37,6 @@
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
 
-pub mod io;
 mod kind;
 mod parallel;
 pub mod spec;
@@ -49,6 +48,8 @@ pub use tracekit_core::{
 };
 /// The built-in transformers and the registry that builds them by kind name.
 pub use tracekit_dsp as dsp;
+/// Captures in and out: scope CSV exports, WAV, NPY and instrument formats.
+pub use tracekit_io as io;
 
 pub use crate::{kind::ExecutorKind, parallel::ParallelPipeline};
 
