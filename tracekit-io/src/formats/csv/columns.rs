@@ -27,11 +27,19 @@ pub(super) struct Columns {
 
 /// Whether a line is a comment (`#` or `%` first).
 pub(super) fn is_comment(line: &[u8]) -> bool {
-    matches!(line.iter().find(|b| !b.is_ascii_whitespace()), Some(b'#' | b'%'))
+    matches!(
+        line.iter().find(|b| !b.is_ascii_whitespace()),
+        Some(b'#' | b'%')
+    )
 }
 
 /// Reads every data row of `lines` (the first of which is the first data row).
-pub(super) fn read(lines: Lines<'_>, sep: Sep, layout: &Layout, input: &Input<'_>) -> Result<Columns> {
+pub(super) fn read(
+    lines: Lines<'_>,
+    sep: Sep,
+    layout: &Layout,
+    input: &Input<'_>,
+) -> Result<Columns> {
     let limit = input.options.max_samples;
     let estimate = usize::try_from(limit)
         .unwrap_or(usize::MAX)

@@ -101,7 +101,10 @@ fn attributes(element: &str) -> Vec<(&str, &str)> {
 }
 
 fn value<'a>(xml: &'a str, name: &str, key: &str) -> Option<&'a str> {
-    prop(xml, name)?.into_iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    prop(xml, name)?
+        .into_iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v)
 }
 
 /// `eRS_SIGNAL_SOURCE_CH2_TR1` -> `CH2`.

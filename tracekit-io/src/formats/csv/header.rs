@@ -245,7 +245,11 @@ impl Said {
             Key::Points => {
                 let n = row.number()?;
                 if !(n >= 0.0 && n.fract() == 0.0 && n < 2f64.powi(53)) {
-                    bail!("line {}: {} {n} is not a number of points", row.line, row.raw);
+                    bail!(
+                        "line {}: {} {n} is not a number of points",
+                        row.line,
+                        row.raw
+                    );
                 }
                 self.points.get_or_insert((n as u64, row.line));
             }
@@ -323,8 +327,7 @@ impl Said {
     /// Whether the keys are Tektronix's.
     pub(super) fn is_tektronix(&self) -> bool {
         let has = |k: &str| self.keys.iter().any(|key| key == k);
-        has("record length")
-            && (has("sample interval") || TEKTRONIX_KEYS.iter().any(|k| has(k)))
+        has("record length") && (has("sample interval") || TEKTRONIX_KEYS.iter().any(|k| has(k)))
     }
 
     /// Whether the keys are those Rigol's PC software writes
@@ -366,9 +369,18 @@ mod tests {
             normalize("Sampling Frequency (Hz)= "),
             ("sampling frequency".into(), Some("Hz".into()))
         );
-        assert_eq!(normalize("Number of Data points ="), ("number of data points".into(), None));
-        assert_eq!(classify("scale", Some("V/DIV")), Key::Attribute("volts_per_div"));
-        assert_eq!(classify("pos", Some("V")), Key::Attribute("vertical_offset"));
+        assert_eq!(
+            normalize("Number of Data points ="),
+            ("number of data points".into(), None)
+        );
+        assert_eq!(
+            classify("scale", Some("V/DIV")),
+            Key::Attribute("volts_per_div")
+        );
+        assert_eq!(
+            classify("pos", Some("V")),
+            Key::Attribute("vertical_offset")
+        );
         assert_eq!(classify("posorig", Some("V")), Key::Other);
         assert!(is_known("Record Length"));
         assert!(!is_known("CH1"));
@@ -377,8 +389,10 @@ mod tests {
     #[test]
     fn rows_give_the_time_base_and_attributes() {
         let mut said = Said::default();
-        said.take(&row(4, &["Sampling Frequency (Hz)=", "500000000", ""])).unwrap();
-        said.take(&row(7, &["Channel Data", "CH 1", "CH 2"])).unwrap();
+        said.take(&row(4, &["Sampling Frequency (Hz)=", "500000000", ""]))
+            .unwrap();
+        said.take(&row(7, &["Channel Data", "CH 1", "CH 2"]))
+            .unwrap();
         said.take(&row(8, &["Attenuation = ", "10", "1"])).unwrap();
         said.take(&row(9, &["Trigger Mode = ", "0"])).unwrap();
         let stated = said.interval.clone().unwrap();
@@ -389,8 +403,14 @@ mod tests {
         let ch2 = said.attributes_of(1, 2);
         assert_eq!(ch2["probe"], "1");
         assert_eq!(ch2["trigger_mode"], "0");
-        let e = said.take(&row(10, &["Sample Interval", "1e-6"])).unwrap_err();
-        assert!(e.0.contains("but Sample Interval (line 10) gives 1e-6 s"), "{}", e.0);
+        let e = said
+            .take(&row(10, &["Sample Interval", "1e-6"]))
+            .unwrap_err();
+        assert!(
+            e.0.contains("but Sample Interval (line 10) gives 1e-6 s"),
+            "{}",
+            e.0
+        );
         let e = said.take(&row(11, &["Record Length", "2.5"])).unwrap_err();
         assert_eq!(e.0, "line 11: Record Length 2.5 is not a number of points");
         let e = said.take(&row(12, &["XInc", "abc"])).unwrap_err();

@@ -156,7 +156,9 @@ struct Rigol {
 
 /// `CH1V` -> (`CH1`, V), as newer Rigol exports label their columns.
 fn unglue(label: &str) -> (String, Option<Unit>) {
-    let digits_end = label.rfind(|c: char| c.is_ascii_digit()).map_or(0, |i| i + 1);
+    let digits_end = label
+        .rfind(|c: char| c.is_ascii_digit())
+        .map_or(0, |i| i + 1);
     match units::known(&label[digits_end..]) {
         Some(unit) if digits_end > 0 => (label[..digits_end].to_owned(), Some(unit)),
         _ => (label.to_owned(), None),
@@ -177,9 +179,11 @@ fn x_kind(label: &str, unit: Option<&Unit>, horizontal: Option<&Unit>) -> Option
     let lower = label.trim().to_lowercase();
     match lower.as_str() {
         "x" | "" | "x-axis" | "xaxis" => Some(horizontal.and_then(axis).unwrap_or(XKind::Auto)),
-        "time" | "times" | "t" | "zeit" | "temps" | "tiempo" => {
-            Some(horizontal.and_then(axis).unwrap_or(XKind::Known(XAxis::Time(1.0))))
-        }
+        "time" | "times" | "t" | "zeit" | "temps" | "tiempo" => Some(
+            horizontal
+                .and_then(axis)
+                .unwrap_or(XKind::Known(XAxis::Time(1.0))),
+        ),
         "sequence" | "index" | "sample" | "samples" | "point" | "points" | "no" | "no." | "#" => {
             Some(XKind::Known(XAxis::Index))
         }
@@ -281,12 +285,20 @@ impl Layout {
         if let Some((dt, what)) = rigol.increment.clone() {
             said.set_interval(Stated::interval(dt * scale, what))?;
         }
-        let start = rigol.start.as_ref().map(|(t0, _)| t0 * scale).or(said.start);
+        let start = rigol
+            .start
+            .as_ref()
+            .map(|(t0, _)| t0 * scale)
+            .or(said.start);
         let vendor = vendor(&said, &x_label, &channels, units_row, &rigol);
         Ok(Layout {
             width,
             x,
-            x_label: if x_label.is_empty() { "X".into() } else { x_label },
+            x_label: if x_label.is_empty() {
+                "X".into()
+            } else {
+                x_label
+            },
             channels,
             time: HeaderTime {
                 interval: said.interval.clone(),
@@ -306,7 +318,11 @@ impl Layout {
                 "{} says {} channel(s){}, but the data rows have {width} fields",
                 companion.name,
                 companion.channels.len(),
-                if companion.time_column { " after a time column" } else { "" },
+                if companion.time_column {
+                    " after a time column"
+                } else {
+                    ""
+                },
             );
         }
         let unit = companion.unit.as_deref().and_then(units::known);
@@ -320,8 +336,10 @@ impl Layout {
                 unit: unit.clone(),
             })
             .collect();
-        let mut said = Said::default();
-        said.points = Some((companion.record_length, 0));
+        let mut said = Said {
+            points: Some((companion.record_length, 0)),
+            ..Said::default()
+        };
         if let Some(firmware) = companion.firmware {
             said.attributes.insert("firmware".into(), vec![firmware]);
         }

@@ -214,7 +214,10 @@ fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
             "{}; the first column is not a time axis (it goes down at {}), so all {} columns \
              are read as channels",
             e.0,
-            columns.axis.backwards_at().unwrap_or_else(|| "its start".into()),
+            columns
+                .axis
+                .backwards_at()
+                .unwrap_or_else(|| "its start".into()),
             samples.len()
         )
         .into(),
@@ -226,7 +229,16 @@ fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
         .zip(samples)
         .enumerate()
         .map(|(k, (channel, samples))| {
-            trace(samples, channel.label, channel.unit, base, &layout.said, layout.vendor, k, n)
+            trace(
+                samples,
+                channel.label,
+                channel.unit,
+                base,
+                &layout.said,
+                layout.vendor,
+                k,
+                n,
+            )
         })
         .collect()
 }
@@ -266,7 +278,10 @@ fn check_points(said: &Said, rows: usize) -> Result<()> {
 
 /// Channel `k` of `n` as a trace: its samples (already in SI units), label
 /// and unit, the time base, and the header's attributes.
-#[expect(clippy::too_many_arguments, reason = "one trace's parts, built in two places")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one trace's parts, built in two places"
+)]
 fn trace(
     samples: Vec<f64>,
     label: String,
@@ -280,7 +295,9 @@ fn trace(
     check_points(said, samples.len())?;
     let mut attributes = said.attributes_of(k, n);
     if let Some(vendor) = vendor {
-        attributes.entry("vendor".into()).or_insert_with(|| vendor.into());
+        attributes
+            .entry("vendor".into())
+            .or_insert_with(|| vendor.into());
     }
     let meta = TraceMeta {
         sample_rate: base.rate,

@@ -49,7 +49,12 @@ struct Group {
 }
 
 /// Reads every group of `lines` (from the first line) starting at the columns `starts`.
-pub(super) fn read(lines: Lines<'_>, sep: Sep, starts: &[usize], input: &Input<'_>) -> Result<Vec<Trace>> {
+pub(super) fn read(
+    lines: Lines<'_>,
+    sep: Sep,
+    starts: &[usize],
+    input: &Input<'_>,
+) -> Result<Vec<Trace>> {
     input.check_channels(starts.len())?;
     let mut groups: Vec<Group> = starts.iter().map(|_| Group::default()).collect();
     let mut fields = Vec::new();
@@ -79,7 +84,10 @@ pub(super) fn read(lines: Lines<'_>, sep: Sep, starts: &[usize], input: &Input<'
                 );
             };
             if !time.is_finite() {
-                bail!("line {line}: time stamp '{}' is not a finite number", t.shown());
+                bail!(
+                    "line {line}: time stamp '{}' is not a finite number",
+                    t.shown()
+                );
             }
             if group.samples.len() as u64 >= input.options.max_samples {
                 input.check_samples(group.samples.len() as u64 + 1)?;

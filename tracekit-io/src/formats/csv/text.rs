@@ -29,8 +29,12 @@ pub(super) enum Sep {
 impl Sep {
     /// The separators tried when the file does not name its own, in the
     /// order that wins a tie.
-    pub(super) const CANDIDATES: [Sep; 4] =
-        [Sep::Byte(b','), Sep::Byte(b'\t'), Sep::Byte(b';'), Sep::Blanks];
+    pub(super) const CANDIDATES: [Sep; 4] = [
+        Sep::Byte(b','),
+        Sep::Byte(b'\t'),
+        Sep::Byte(b';'),
+        Sep::Blanks,
+    ];
 }
 
 /// The file's bytes after a UTF-8 byte order mark, cut into lines.
@@ -250,7 +254,9 @@ pub(super) fn number(field: &[u8]) -> Option<f64> {
         if commas > 1 || buf.contains(&b'.') {
             return None;
         }
-        buf.iter_mut().filter(|b| **b == b',').for_each(|b| *b = b'.');
+        buf.iter_mut()
+            .filter(|b| **b == b',')
+            .for_each(|b| *b = b'.');
     }
     std::str::from_utf8(buf).ok()?.parse().ok()
 }

@@ -220,9 +220,7 @@ pub(super) fn decide(
             }
             let offset = axis.first;
             match (stated, user) {
-                (Some((dt, rate)), _) => {
-                    Ok(time(rate, header.start.unwrap_or(0.0) + offset * dt))
-                }
+                (Some((dt, rate)), _) => Ok(time(rate, header.start.unwrap_or(0.0) + offset * dt)),
                 (None, Some(rate)) => Ok(time(rate, header.start.unwrap_or(0.0) + offset / rate)),
                 (None, None) => bail!(
                     "the {x_label} column is a sample index, not a time, and the header \
@@ -307,7 +305,10 @@ fn check_span(axis: &Axis, scale: f64, dt: f64, header: &HeaderTime) -> Result<(
     let span = (axis.last - axis.first) * scale;
     let expected = (axis.count - 1) as f64 * dt;
     if (span - expected).abs() > HEADER_TOLERANCE * expected {
-        let what = header.interval.as_ref().map_or("the header", |s| s.what.as_str());
+        let what = header
+            .interval
+            .as_ref()
+            .map_or("the header", |s| s.what.as_str());
         bail!(
             "{what} gives a sample interval of {} s, but the time stamps of {} rows span \
              {} s (a step of {} s): the file contradicts itself",
@@ -346,8 +347,19 @@ mod tests {
         assert!(e.0.contains("--sample-rate"), "{}", e.0);
         let b = decide(XAxis::Index, &axis(&[2.0, 3.0]), &stated(0.5), None, "X").unwrap();
         assert_eq!((b.rate, b.start), (2.0, 0.0));
-        let e = decide(XAxis::Index, &axis(&[0.0, 1.0, 3.0]), &stated(0.5), None, "X").unwrap_err();
-        assert!(e.0.starts_with("line 5: sample index 3 follows 1 on line 4"), "{}", e.0);
+        let e = decide(
+            XAxis::Index,
+            &axis(&[0.0, 1.0, 3.0]),
+            &stated(0.5),
+            None,
+            "X",
+        )
+        .unwrap_err();
+        assert!(
+            e.0.starts_with("line 5: sample index 3 follows 1 on line 4"),
+            "{}",
+            e.0
+        );
     }
 
     #[test]
@@ -357,7 +369,11 @@ mod tests {
         assert_eq!(b.rate, 3.0 / 3.0e-3);
         let a = axis(&[0.0, 0.0, 1.0e-3, 1.0e-3]);
         let e = decide(XAxis::Time(1.0), &a, &HeaderTime::default(), None, "X").unwrap_err();
-        assert!(e.0.contains("from 0 s (lines 3 to 4) to 0.001 s (lines 4 to 5)"), "{}", e.0);
+        assert!(
+            e.0.contains("from 0 s (lines 3 to 4) to 0.001 s (lines 4 to 5)"),
+            "{}",
+            e.0
+        );
         assert!(e.0.contains("--sample-rate"), "{}", e.0);
         let b = decide(XAxis::Time(1.0), &a, &HeaderTime::default(), Some(5.0), "X").unwrap();
         assert_eq!(b.rate, 5.0);
@@ -371,7 +387,11 @@ mod tests {
         let e = decide(XAxis::Time(1.0), &a, &stated(1.0), None, "X").unwrap_err();
         assert!(e.0.contains("contradicts"), "{}", e.0);
         let e = decide(XAxis::None, &a, &stated(0.0), None, "X").unwrap_err();
-        assert!(e.0.contains("Increment (line 2) gives a sample interval of 0 s"), "{}", e.0);
+        assert!(
+            e.0.contains("Increment (line 2) gives a sample interval of 0 s"),
+            "{}",
+            e.0
+        );
     }
 
     #[test]
@@ -385,9 +405,23 @@ mod tests {
 
     #[test]
     fn one_row_needs_a_rate() {
-        let e = decide(XAxis::Time(1.0), &axis(&[1.0]), &HeaderTime::default(), None, "X").unwrap_err();
+        let e = decide(
+            XAxis::Time(1.0),
+            &axis(&[1.0]),
+            &HeaderTime::default(),
+            None,
+            "X",
+        )
+        .unwrap_err();
         assert!(e.0.contains("only one data row"), "{}", e.0);
-        let e = decide(XAxis::Time(1.0), &axis(&[1.0, 0.5]), &HeaderTime::default(), None, "X").unwrap_err();
+        let e = decide(
+            XAxis::Time(1.0),
+            &axis(&[1.0, 0.5]),
+            &HeaderTime::default(),
+            None,
+            "X",
+        )
+        .unwrap_err();
         assert!(e.0.contains("backwards at line 4 (0.5 after 1)"), "{}", e.0);
     }
 }

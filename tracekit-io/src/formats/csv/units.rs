@@ -149,7 +149,10 @@ pub(super) fn known(text: &str) -> Option<Unit> {
         return Some(Unit::si(q, 1.0));
     }
     // A UTF-8 micro sign read as Latin-1 ("Âµ") is still micro.
-    let text = text.strip_prefix('Â').filter(|t| t.starts_with('µ')).unwrap_or(text);
+    let text = text
+        .strip_prefix('Â')
+        .filter(|t| t.starts_with('µ'))
+        .unwrap_or(text);
     PREFIXES.iter().find_map(|&(prefix, scale)| {
         let base = text.strip_prefix(prefix)?;
         let &(_, q) = BASES.iter().find(|(b, _)| *b == base)?;
@@ -170,13 +173,11 @@ pub(super) fn split_label(label: &str) -> (String, Option<Unit>) {
     if let Some(open) = open {
         let inner = label[open + 1..label.len() - 1].trim();
         let unit = known(inner).or_else(|| {
-            OTHER_IN_LABELS
-                .contains(&inner)
-                .then(|| Unit {
-                    quantity: Quantity::Other,
-                    scale: 1.0,
-                    name: inner.to_owned(),
-                })
+            OTHER_IN_LABELS.contains(&inner).then(|| Unit {
+                quantity: Quantity::Other,
+                scale: 1.0,
+                name: inner.to_owned(),
+            })
         });
         if let Some(unit) = unit {
             return (label[..open].trim_end().to_owned(), Some(unit));
@@ -203,9 +204,15 @@ mod tests {
         assert_eq!(scale_of("(mV)"), Some((Quantity::Volts, 1e-3, "V".into())));
         assert_eq!(scale_of("(kV)"), Some((Quantity::Volts, 1e3, "V".into())));
         assert_eq!(scale_of("Volt"), Some((Quantity::Volts, 1.0, "V".into())));
-        assert_eq!(scale_of("MHz"), Some((Quantity::Frequency, 1e6, "Hz".into())));
+        assert_eq!(
+            scale_of("MHz"),
+            Some((Quantity::Frequency, 1e6, "Hz".into()))
+        );
         assert_eq!(scale_of("mA"), Some((Quantity::Amperes, 1e-3, "A".into())));
-        assert_eq!(scale_of("Sequence"), Some((Quantity::Index, 1.0, "".into())));
+        assert_eq!(
+            scale_of("Sequence"),
+            Some((Quantity::Index, 1.0, "".into()))
+        );
         assert_eq!(scale_of("(dB)"), Some((Quantity::Other, 1.0, "dB".into())));
         assert_eq!(scale_of(""), None);
         assert_eq!(scale_of("1.5"), None);
