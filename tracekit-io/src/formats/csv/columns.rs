@@ -122,6 +122,7 @@ pub(super) fn read(
     Ok(out)
 }
 
+/// How messages name a value of the X column.
 fn what(axis: XAxis) -> &'static str {
     match axis {
         XAxis::Index => "sample index",

@@ -74,15 +74,12 @@ pub(super) fn find(path: &Path) -> Result<Option<Companion>> {
 
 /// The attributes of the first `<Prop>` named `name`.
 fn prop<'a>(xml: &'a str, name: &str) -> Option<Vec<(&'a str, &'a str)>> {
-    let needle = format!("Name=\"{name}\"");
     xml.split("<Prop ").skip(1).find_map(|element| {
-        let element = &element[..element.find('>').unwrap_or(element.len())];
-        let attributes = attributes(element);
+        let attributes = attributes(&element[..element.find('>').unwrap_or(element.len())]);
         attributes
             .iter()
             .any(|&(k, v)| k == "Name" && v == name)
             .then_some(attributes)
-            .filter(|_| element.contains(&needle))
     })
 }
 
@@ -100,6 +97,7 @@ fn attributes(element: &str) -> Vec<(&str, &str)> {
     out
 }
 
+/// The attribute `key` of the first `<Prop>` named `name`.
 fn value<'a>(xml: &'a str, name: &str, key: &str) -> Option<&'a str> {
     prop(xml, name)?
         .into_iter()
@@ -115,6 +113,7 @@ fn channel_name(source: &str) -> Option<String> {
     (prefix == "CH" || prefix == "C").then(|| format!("CH{}", &cleaned[digit..=digit]))
 }
 
+/// What the header `xml` (the file `name`) says.
 fn parse(xml: &str, name: String) -> Result<Companion> {
     let number = |prop: &str| -> Result<f64> {
         let text = value(xml, prop, "Value").unwrap_or("");

@@ -80,6 +80,8 @@ pub(super) struct Layout {
     pub(super) vendor: Option<&'static str>,
 }
 
+/// Whether a header line is a units row: every one of its first `width`
+/// fields empty, a unit tracekit knows or a short `(unit)`.
 fn is_units_row(fields: &[String], width: usize) -> bool {
     let head = &fields[..fields.len().min(width)];
     head.iter().any(|f| !f.is_empty())
@@ -91,6 +93,7 @@ fn is_units_row(fields: &[String], width: usize) -> bool {
         })
 }
 
+/// Whether a header line is a row of column labels, not a key row.
 fn is_label_row(fields: &[String]) -> bool {
     let first = fields.first().map_or("", |f| f.trim());
     !(header::is_known(first) || first.ends_with('=') || first.ends_with(':'))

@@ -128,6 +128,7 @@ fn separator(lines: &mut Lines<'_>) -> Sep {
     best.1
 }
 
+/// Reads every channel of the file (see the module's documentation).
 fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
     let data = input.data.strip_prefix(text::BOM).unwrap_or(input.data);
     if data.starts_with(b"\xFF\xFE") || data.starts_with(b"\xFE\xFF") {

@@ -102,6 +102,7 @@ pub(super) fn read(
         .collect()
 }
 
+/// One group as a trace: its header's time base, source and units.
 fn trace(group: Group, input: &Input<'_>) -> Result<Trace> {
     let said = group.said;
     if let Some((n, _)) = said.points {

@@ -133,10 +133,12 @@ impl Field<'_> {
     }
 }
 
+/// Whether `b` is a space or a tab.
 fn is_blank(b: u8) -> bool {
     b == b' ' || b == b'\t'
 }
 
+/// `bytes` without leading and trailing spaces and tabs.
 fn trim(mut bytes: &[u8]) -> &[u8] {
     while let [first, rest @ ..] = bytes {
         if !is_blank(*first) {
@@ -170,6 +172,7 @@ pub(super) fn split<'a>(line: &'a [u8], sep: Sep, out: &mut Vec<Field<'a>>) {
     }
 }
 
+/// A blank-separated field, its surrounding quotes removed.
 fn unquote(field: &[u8]) -> Field<'_> {
     match field {
         [b'"', inner @ .., b'"'] => Field {
@@ -183,6 +186,7 @@ fn unquote(field: &[u8]) -> Field<'_> {
     }
 }
 
+/// Splits at the byte `sep`, outside quotes.
 fn split_at<'a>(line: &'a [u8], sep: u8, out: &mut Vec<Field<'a>>) {
     let n = line.len();
     let mut i = 0;

@@ -170,6 +170,7 @@ pub(super) fn num(x: f64) -> String {
     }
 }
 
+/// The header's interval and rate, or an error where they are no time base.
 fn check_interval(stated: &Stated) -> Result<(f64, f64)> {
     let (dt, rate) = (stated.interval, stated.rate);
     let good = |x: f64| x.is_finite() && x > 0.0;
@@ -185,6 +186,7 @@ fn check_interval(stated: &Stated) -> Result<(f64, f64)> {
     Ok((dt, rate))
 }
 
+/// What every message about a missing time base ends with.
 const ASK: &str = "give the sample rate with --sample-rate HZ";
 
 /// The time base of a file whose X column is `x` (its values in `axis`),

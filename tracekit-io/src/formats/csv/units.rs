@@ -135,6 +135,7 @@ pub(super) fn is_bracketed(text: &str) -> bool {
     strip_brackets(text).len() + 2 == text.len()
 }
 
+/// `text` without the parentheses or brackets around it.
 fn strip_brackets(text: &str) -> &str {
     text.strip_prefix('(')
         .and_then(|t| t.strip_suffix(')'))
