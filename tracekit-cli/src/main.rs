@@ -29,6 +29,7 @@ mod capture;
 mod demo;
 mod failure;
 mod graph;
+mod info;
 mod plot;
 mod run;
 mod table;
@@ -38,6 +39,7 @@ Examples:
   tracekit demo                                 start here: the fan-out pipeline on every executor
   tracekit demo --spec > fanout.toml            the demo's pipeline as a spec file
   tracekit graph fanout.toml                    its steps and generations
+  tracekit info scope.wfm                       what a capture holds, as tracekit reads it
   tracekit run fanout.toml capture.wav --keep lowpass --format csv
   tracekit bench W1
   tracekit demo --plot                          also draw tracekit-demo.svg
@@ -58,8 +60,11 @@ enum Command {
     /// Runs the fan-out pipeline on a synthetic capture on every executor:
     /// graph, stage times, speedups, equality check and measurements.
     Demo(demo::DemoArgs),
-    /// Runs a spec file's pipeline over input files (CSV, WAV, NPY) as a batch.
+    /// Runs a spec file's pipeline over capture files (scope formats, CSV, WAV, NPY) as a batch.
     Run(run::RunArgs),
+    /// Describes capture files: format, instrument, and per channel samples,
+    /// rate, duration, units, range and attributes.
+    Info(info::InfoArgs),
     /// Prints a spec file's dependency graph and generations (or Graphviz DOT).
     Graph(graph::GraphArgs),
     /// Times the standard workloads (W0 overhead, W1 fan-out, W2 batch) on the executors.
@@ -92,6 +97,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Graph(args) => graph::run(&args),
+        Command::Info(args) => info::run(&args),
         Command::Bench(args) => bench::run(&args).map_err(failure::Failure::from),
     };
     match result {

@@ -13,7 +13,7 @@ use tracekit_facade::{ParamValue, Params, StageError, Trace, Transformer};
 use crate::{
     boundary::{self, Failure, Handle, arg, c_str, ffi_boundary, write_out},
     status::tk_status,
-    trace::tk_trace,
+    trace::{CTrace, tk_trace},
 };
 
 /// One stage, not yet part of a pipeline.
@@ -171,15 +171,19 @@ impl fmt::Debug for Callback {
 
 impl Transformer for Callback {
     fn transform(&self, inputs: &[&Trace]) -> Result<Trace, StageError> {
-        let handles: Vec<*const tk_trace> = inputs
+        // Handles for the call: each input behind a `CTrace`, as every
+        // `tk_trace` is (a clone shares the samples).
+        let wrapped: Vec<CTrace> = inputs.iter().map(|t| CTrace::from((*t).clone())).collect();
+        let handles: Vec<*const tk_trace> = wrapped
             .iter()
-            .map(|t| ptr::from_ref::<Trace>(t).cast::<tk_trace>())
+            .map(|t| ptr::from_ref::<CTrace>(t).cast::<tk_trace>())
             .collect();
         let mut out: *mut tk_trace = ptr::null_mut();
         let callers_error = boundary::swap_last_error(None);
         // SAFETY:
         // - `handles` holds `inputs.len()` pointers to live traces laid out as
-        //   `tk_trace` handles (a handle is a pointer to the `Trace`), borrowed for the call;
+        //   `tk_trace` handles (a handle is a pointer to a `CTrace`, and `wrapped`
+        //   outlives the call), borrowed for the call;
         // - `out` is a valid, writable local; `user_data` is the caller's own pointer.
         let status = unsafe { (self.f)(handles.as_ptr(), handles.len(), &mut out, self.data.ptr) };
         let callback_error = boundary::swap_last_error(callers_error);
@@ -188,7 +192,7 @@ impl Transformer for Callback {
             unsafe { tk_trace::from_raw(p) }
         });
         match (status, out) {
-            (tk_status::TK_OK, Some(trace)) => Ok(*trace),
+            (tk_status::TK_OK, Some(trace)) => Ok(trace.trace),
             (tk_status::TK_OK, None) => {
                 Err("the C callback returned TK_OK but stored no trace in *out".into())
             }

@@ -73,6 +73,10 @@ const SOURCES: &[Source] = &[
         cpp: false,
     },
     Source {
+        file: "test_capture.c",
+        cpp: false,
+    },
+    Source {
         file: "test_raii.cpp",
         cpp: true,
     },
