@@ -29,15 +29,21 @@ use crate::{
 
 const EXAMPLES: &str = "\
 Examples:
-  tracekit run fanout.toml capture.wav
-  tracekit run fanout.toml data/*.npy --sample-rate 1e6 --out results
-  tracekit run fanout.toml a.csv b.csv --keep lowpass,fft --format json
+  tracekit run fanout.toml scope.wfm
+  tracekit run fanout.toml captures/*.bin --out results
+  tracekit run fanout.toml data/*.npy --sample-rate 1e6
+  tracekit run fanout.toml a.csv b.wav --keep lowpass,fft --format json
   tracekit run fanout.toml capture.wav --keep lowpass,fft --plot
   tracekit run chain.toml scope.csv --executor process --workers 4
 
-Inputs: CSV (one column of samples, or time,value...), WAV and NPY (1-D, or
-2-D with one trace per row). A file with several traces gives one input per
-trace, named <stem>.ch<k>. One-column CSV and NPY files need --sample-rate.
+Inputs: any capture `tracekit info` reads, recognised by content: Tektronix,
+Rigol, Keysight/Agilent, LeCroy, Rohde & Schwarz, Siglent, sigrok, TDMS, scope
+CSV exports, WAV and NPY. Samples are volts (or the file's unit) and the time
+base is the file's. A file with several channels gives one input per channel:
+a scope's CH1 is <stem>.ch1, unnamed channels (WAV, NPY rows) <stem>.ch<k>.
+WAV integers are scaled to [-1, 1) (divided by 2^(bits-1); 8-bit is unsigned,
+(x-128)/128), floats kept as stored. Files that do not say their rate
+(one-column CSV, NPY, a CSV whose X column is a sample index) need --sample-rate.
 
 Outputs, under --out: <input>.<step>.<format> for the output step and each
 --keep step, and measurements.csv (input,step,measurement,value) with the
@@ -57,7 +63,7 @@ pub(crate) struct RunArgs {
     /// Pipeline spec file (TOML, or JSON with the same structure).
     #[arg(value_name = "SPEC")]
     spec: PathBuf,
-    /// Input files: .csv, .wav or .npy.
+    /// Capture files: scope formats, CSV, WAV, NPY (see below).
     #[arg(value_name = "INPUT", required = true)]
     inputs: Vec<PathBuf>,
     /// Executor (sequential, thread or process); default: the spec's, else thread.

@@ -467,6 +467,54 @@ fn run_without_a_sample_rate_names_the_file_and_the_option() {
 }
 
 #[test]
+fn info_describes_each_capture_and_names_the_ones_it_cannot_read() {
+    let dir = TempDir::new("info");
+    write_inputs(&dir);
+    fs::write(dir.path("junk.bin"), [0u8, 0xff, 0x13, 0x37, 1, 2, 3, 4]).unwrap();
+    let o = tracekit(&dir.0, &["info", "b.wav", "c.csv", "junk.bin"]);
+    let (out, err) = (stdout(&o), stderr(&o));
+    assert_eq!(code(&o), 1, "{err}");
+    assert!(out.contains("b.wav: WAV, 2 traces"), "{out}");
+    assert!(out.contains("b.ch1"), "{out}");
+    assert!(out.contains("1 MSa/s"), "{out}");
+    assert!(out.contains("8.192 ms"), "{out}");
+    assert!(out.contains("c.csv: CSV, 1 trace"), "{out}");
+    assert!(
+        err.contains("junk.bin") && err.contains("unknown file type"),
+        "{err}"
+    );
+    assert!(
+        err.lines().last().unwrap().contains("1 of 3 files"),
+        "{err}"
+    );
+
+    let o = tracekit(
+        &dir.0,
+        &["info", "--json", "b.wav", "a.npy", "--sample-rate", "1e6"],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["format"], "WAV");
+    let traces = lines[0]["traces"].as_array().unwrap();
+    assert_eq!(traces.len(), 2);
+    assert_eq!(traces[1]["input"], "b.ch1");
+    assert_eq!(traces[1]["samples"], 8192);
+    assert_eq!(traces[1]["sample_rate"], 1e6);
+    assert_eq!(traces[1]["attributes"]["source"], "b.wav");
+    let (lo, hi) = (
+        traces[1]["min"].as_f64().unwrap(),
+        traces[1]["max"].as_f64().unwrap(),
+    );
+    assert!(-0.6 < lo && lo < -0.4 && 0.4 < hi && hi < 0.6, "{lo} {hi}");
+    assert_eq!(lines[1]["format"], "NPY");
+    assert_eq!(lines[1]["traces"][0]["input"], "a");
+}
+
+#[test]
 fn a_spec_with_a_cycle_is_a_configuration_error() {
     let dir = TempDir::new("cycle");
     write_inputs(&dir);
@@ -628,7 +676,7 @@ fn every_example_spec_loads_and_runs_like_the_library() {
 #[test]
 fn every_subcommand_has_help_with_examples() {
     let dir = TempDir::new("help");
-    for sub in ["demo", "run", "graph"] {
+    for sub in ["demo", "run", "graph", "info"] {
         let o = tracekit(&dir.0, &[sub, "--help"]);
         let out = stdout(&o);
         assert_eq!(code(&o), 0);
@@ -645,7 +693,7 @@ fn every_subcommand_has_help_with_examples() {
         assert!(run_help.contains(needle), "{needle}: {run_help}");
     }
     let top = stdout(&tracekit(&dir.0, &["--help"]));
-    for sub in ["demo", "run", "graph", "bench"] {
+    for sub in ["demo", "run", "graph", "bench", "info"] {
         assert!(top.contains(sub), "{top}");
     }
 }
