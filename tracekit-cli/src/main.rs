@@ -31,7 +31,9 @@ mod failure;
 mod graph;
 mod info;
 mod plot;
+mod records;
 mod run;
+mod sys;
 mod table;
 
 const EXAMPLES: &str = "\
@@ -71,27 +73,8 @@ enum Command {
     Bench(bench::BenchArgs),
 }
 
-/// Lets glibc keep freed trace buffers for reuse instead of handing them back
-/// to the system after every stage. Pipelines allocate and free trace-sized
-/// buffers (megabytes) at a high rate; with glibc's defaults each becomes a
-/// fresh `mmap` and page faults, about a third of the W2 workload's time, and
-/// the faults of parallel workers contend for the process's memory map.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn tune_allocator() {
-    // SAFETY:
-    // - `mallopt` only sets allocator parameters, with valid parameter codes
-    //   and values; it is called once, before any other thread exists.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 << 20);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn tune_allocator() {}
-
 fn main() -> ExitCode {
-    tune_allocator();
+    sys::tune_allocator();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(args) => demo::run(&args),
