@@ -125,7 +125,8 @@ typedef uint32_t tk_executor;
  * which the pipeline takes over, and returns `TK_OK`. Any other status makes
  * the transform fail with `TK_ERR_STAGE`, naming the step; if the callback
  * itself got an error from a tk_ function on this thread, that message is
- * included. The callback must return one of the `tk_status` values.
+ * included. A return value that is not a `tk_status` fails the stage the same
+ * way, with a message giving the number.
  *
  * It may run on any thread, and in a forked worker process with the process
  * executor, several calls at once: it must be thread-safe and keep no
