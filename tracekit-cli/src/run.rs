@@ -204,6 +204,8 @@ struct Batch<'a> {
 #[derive(Debug, Default)]
 struct FileState {
     id: Option<FileId>,
+    /// Traces read from it.
+    traces: usize,
     /// Traces read from it not yet processed.
     pending: usize,
     failed: bool,
@@ -340,6 +342,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         }
         match read_input(path, args.sample_rate, &mut names) {
             Ok(traces) => {
+                state.traces = traces.len();
                 state.pending = traces.len();
                 pending.extend(traces.into_iter().map(|t| (index, t)));
             }
@@ -518,8 +521,15 @@ impl Batch<'_> {
                     state.done.rows.push_str(&rows);
                 }
                 Err(message) => {
-                    progress.error(&format!("{}: {message}", input.name));
-                    tally.failed.push(input.name.clone());
+                    // The file the user gave, and which of its traces when it has several.
+                    let path = args.inputs[*index].display().to_string();
+                    let label = if state.traces > 1 {
+                        format!("{path} ({})", input.name)
+                    } else {
+                        path
+                    };
+                    progress.error(&format!("{label}: {message}"));
+                    tally.failed.push(label);
                     state.failed = true;
                 }
             }
