@@ -3,10 +3,10 @@
 //!
 //! The revisions are tried newest first; each looks for its version word
 //! (V2.0 on), enable flags that are 0 or 1, value/unit fields that hold a
-//! finite value with a sane magnitude and unit code, and a payload large
-//! enough for the enabled channels. A file that fails only that last test is
-//! taken, in a second pass, as a truncated file of the first revision whose
-//! other tests it passes, so that reading it says what is missing.
+//! finite value with a sane magnitude and unit code, an enabled channel, and
+//! a sample count and payload large enough for it. A file that fails only
+//! those last tests is taken, in a second pass, as a damaged file of the first
+//! revision whose other tests it passes, so that reading it says what is wrong.
 
 use crate::bytes::{Bytes, Order};
 
@@ -104,7 +104,7 @@ impl Head<'_> {
             && self.u32(offset + 12).is_some_and(|u| u <= 12)
     }
 
-    /// Channels and points declared, and (when `strict`) the file long
+    /// An enabled channel and (when `strict`) a sample count and a file long
     /// enough for them (`_min_payload_ok`).
     fn payload(
         &self,
@@ -114,11 +114,14 @@ impl Head<'_> {
         points: u64,
         width: u64,
     ) -> bool {
-        if traces == 0 || points == 0 {
+        if traces == 0 {
             return false;
         }
-        !strict
-            || traces
+        if !strict {
+            return true;
+        }
+        points > 0
+            && traces
                 .checked_mul(points)
                 .and_then(|n| n.checked_mul(width))
                 .and_then(|n| n.checked_add(data_offset))

@@ -22,10 +22,11 @@
 //! A value field is plausible when its value is finite and below 1e300 in
 //! size, its SI-prefix index at most 16 and its unit code in range; every
 //! revision also needs an enabled channel, a sample count, and a file long
-//! enough for them. A file that passes every test but the last is read as
-//! the first such revision (and reported truncated), so that a cut file says
-//! what is missing rather than being unknown. Siglent is tried after every
-//! format with a magic number, just before CSV.
+//! enough for them. A file that passes every test but the sample count and
+//! the length is read as the first such revision (and reported truncated or
+//! empty), so that a damaged file says what is wrong rather than being
+//! unknown. Siglent is tried after every format with a magic number, just
+//! before CSV.
 //!
 //! The old SDS1000X/SDS2000X platform is not read: RigolWFM leaves its
 //! scaling undefined (its constants differ between the two families).

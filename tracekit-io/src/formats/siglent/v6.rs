@@ -58,6 +58,7 @@ pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
     let wave_number = b.u32(0x68)?;
     let mut at = header_bytes.max(FILE_HEADER);
     let mut traces = Vec::new();
+    let mut empty = Vec::new();
     for record in 0..wave_number {
         let h = at;
         let base_header_bytes = b.u32(h + 4)? as usize;
@@ -92,6 +93,7 @@ pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
             continue;
         };
         if data_number == 0 {
+            empty.push(label);
             continue;
         }
         input.check_samples(data_number)?;
@@ -146,6 +148,12 @@ pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
             start,
             attributes,
         )?);
+    }
+    if traces.is_empty() && !empty.is_empty() {
+        bail!(
+            "the analog waveform records ({}) hold 0 points",
+            empty.join(", ")
+        );
     }
     if traces.is_empty() {
         bail!("none of the {wave_number} waveform records holds an analog channel");
