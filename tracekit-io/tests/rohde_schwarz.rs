@@ -1,7 +1,8 @@
 //! R&S RTP exports: fixtures written by scripts/fixtures/rohde_schwarz.py
 //! (values from RigolWFM), damaged headers and data files.
 
-mod common;
+// `pub` so that the shared helpers are reachable items, not `unreachable_pub`.
+pub mod common;
 
 use std::path::{Path, PathBuf};
 

@@ -2,7 +2,8 @@
 //! (values from RigolWFM), damaged files, and files that are not Siglent's
 //! (which fall through to the readers after it).
 
-mod common;
+// `pub` so that the shared helpers are reachable items, not `unreachable_pub`.
+pub mod common;
 
 use std::path::PathBuf;
 

@@ -76,6 +76,7 @@ const DATA_HEADER: u64 = 8;
 /// The prefix of R&S enumeration values for signal sources.
 const SOURCE_PREFIX: &str = "eRS_SIGNAL_SOURCE_";
 
+/// A header (XML with R&S's root) or a data file given by mistake.
 fn probe(input: &Input<'_>) -> bool {
     is_header(input.data) || is_data_file(input)
 }
@@ -85,6 +86,7 @@ fn xml_bytes(data: &[u8]) -> &[u8] {
     data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data)
 }
 
+/// Whether `needle` occurs in `haystack`.
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
@@ -123,6 +125,7 @@ enum SignalFormat {
 }
 
 impl SignalFormat {
+    /// The format a `SignalFormat` value names.
     fn parse(value: &str) -> Result<SignalFormat> {
         Ok(match value {
             "eRS_SIGNAL_FORMAT_INT8BIT" => SignalFormat::Int8,
@@ -136,6 +139,7 @@ impl SignalFormat {
         })
     }
 
+    /// The format a data file's format code names.
     fn from_code(code: u32) -> Option<SignalFormat> {
         [
             SignalFormat::Int8,
@@ -182,10 +186,12 @@ impl SignalFormat {
 
 /// The header's properties by `Name`, the first element of each.
 struct Props<'a, 'input> {
+    /// The first element of each `Name`.
     by_name: HashMap<&'a str, Node<'a, 'input>>,
 }
 
 impl<'a, 'input> Props<'a, 'input> {
+    /// Indexes every element of `doc` that has a `Name`.
     fn new(doc: &'a Document<'input>) -> Props<'a, 'input> {
         let mut by_name = HashMap::new();
         for node in doc.descendants().filter(Node::is_element) {
@@ -196,6 +202,7 @@ impl<'a, 'input> Props<'a, 'input> {
         Props { by_name }
     }
 
+    /// The element named `name`.
     fn node(&self, name: &str) -> Result<Node<'a, 'input>> {
         match self.by_name.get(name) {
             Some(node) => Ok(*node),
@@ -203,6 +210,7 @@ impl<'a, 'input> Props<'a, 'input> {
         }
     }
 
+    /// Attribute `attr` of the element named `name`.
     fn attr(&self, name: &str, attr: &str) -> Result<&'a str> {
         match self.node(name)?.attribute(attr) {
             Some(value) => Ok(value),
@@ -210,10 +218,12 @@ impl<'a, 'input> Props<'a, 'input> {
         }
     }
 
+    /// The `Value` of the element named `name`.
     fn value(&self, name: &str) -> Result<&'a str> {
         self.attr(name, "Value")
     }
 
+    /// Attribute `attr` of `name` as a finite number.
     fn float_attr(&self, name: &str, attr: &str) -> Result<f64> {
         let raw = self.attr(name, attr)?;
         match raw.trim().parse::<f64>() {
@@ -222,10 +232,12 @@ impl<'a, 'input> Props<'a, 'input> {
         }
     }
 
+    /// The `Value` of `name` as a finite number.
     fn float(&self, name: &str) -> Result<f64> {
         self.float_attr(name, "Value")
     }
 
+    /// The `Value` of `name` as an integer.
     fn int(&self, name: &str) -> Result<i64> {
         let raw = self.value(name)?;
         match raw.trim().parse::<i64>() {
@@ -254,6 +266,7 @@ struct Source {
     index: Option<String>,
 }
 
+/// `value` without `prefix`, where it has it.
 fn strip_prefix<'s>(value: &'s str, prefix: &str) -> &'s str {
     value.strip_prefix(prefix).unwrap_or(value)
 }
@@ -320,6 +333,7 @@ struct Vertical {
     step_factor: f64,
 }
 
+/// The vertical settings of `source`'s column.
 fn vertical(props: &Props<'_, '_>, source: &Source) -> Result<Vertical> {
     Ok(match &source.index {
         None => Vertical {
@@ -354,6 +368,7 @@ fn units(props: &Props<'_, '_>, source: &Source) -> String {
 /// The record as the header describes it.
 #[derive(Debug)]
 struct Record {
+    /// `SignalFormat`.
     format: SignalFormat,
     /// `SignalHardwareRecordLength`: rows in the data file.
     hardware_rows: u64,
@@ -366,6 +381,7 @@ struct Record {
 }
 
 impl Record {
+    /// The record of a header whose export holds `channels` columns.
     fn new(props: &Props<'_, '_>, format: SignalFormat, channels: usize) -> Result<Record> {
         let rows = props.count("RecordLength", 1)?;
         let hardware_rows = props.count("SignalHardwareRecordLength", 1)?;
@@ -512,6 +528,7 @@ fn column<'p>(payload: &'p [u8], record: &Record, at: usize, width: usize) -> Co
     )
 }
 
+/// Reads the traces of an export, given its header (see the module doc).
 fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
     if is_data_file(input) && !is_header(input.data) {
         let header = input.path.with_extension("").with_extension("bin");

@@ -57,14 +57,17 @@ pub(super) fn revision(data: &[u8]) -> Option<Revision> {
 struct Head<'a>(Bytes<'a>);
 
 impl Head<'_> {
+    /// The file's length.
     fn len(&self) -> usize {
         self.0.len()
     }
 
+    /// The `u4` at `offset`, if the file holds it.
     fn u32(&self, offset: usize) -> Option<u32> {
         self.0.u32(offset).ok()
     }
 
+    /// The byte at `offset`, if the file holds it.
     fn u8(&self, offset: usize) -> Option<u8> {
         self.0.u8(offset).ok()
     }
@@ -133,25 +136,37 @@ impl Head<'_> {
         if self.u8(offset) == Some(0) { 1 } else { 2 }
     }
 
+    /// The first revision, newest first, that the file fits (`strict`: with its payload).
     fn detect(&self, strict: bool) -> Option<Revision> {
-        let tests: [(Revision, fn(&Self, bool) -> bool); 8] = [
-            (Revision::V6, Self::v6),
-            (Revision::V5, Self::v5),
-            (Revision::V4, Self::v4),
-            (Revision::V3, Self::v3),
-            (Revision::V2, Self::v2),
-            (Revision::V1, Self::v1),
-            (Revision::V0_2, Self::v0_2),
-            (Revision::V0_1, Self::v0_1),
+        const NEWEST_FIRST: [Revision; 8] = [
+            Revision::V6,
+            Revision::V5,
+            Revision::V4,
+            Revision::V3,
+            Revision::V2,
+            Revision::V1,
+            Revision::V0_2,
+            Revision::V0_1,
         ];
-        tests
-            .into_iter()
-            .find(|(_, test)| test(self, strict))
-            .map(|(revision, _)| revision)
+        NEWEST_FIRST.into_iter().find(|&r| self.fits(r, strict))
+    }
+
+    /// Whether the file fits `revision`'s tests.
+    fn fits(&self, revision: Revision, strict: bool) -> bool {
+        match revision {
+            Revision::V6 => self.v6(),
+            Revision::V5 => self.v5(strict),
+            Revision::V4 => self.v4(strict),
+            Revision::V3 => self.v3(strict),
+            Revision::V2 => self.v2(strict),
+            Revision::V1 => self.v1(strict),
+            Revision::V0_2 => self.v0_2(strict),
+            Revision::V0_1 => self.v0_1(strict),
+        }
     }
 
     /// Version 6, a file header of at least 108 bytes, waveforms, a model name.
-    fn v6(&self, _strict: bool) -> bool {
+    fn v6(&self) -> bool {
         let module = self.0.slice(0x08, 0x20).ok().map(|raw| {
             let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
             raw[..end]
@@ -165,6 +180,7 @@ impl Head<'_> {
             && module == Some(true)
     }
 
+    /// Version 5, plausible `time_div` and `time_delay`, channels and points.
     fn v5(&self, strict: bool) -> bool {
         let enabled = self.enabled([0x76, 0xF0, 0x194, 0x238]);
         let points = self.u32(0x1B88).unwrap_or(0);
@@ -175,6 +191,7 @@ impl Head<'_> {
             && self.payload(strict, 0x800, enabled, u64::from(points), 1)
     }
 
+    /// Version 4, a data offset past the 4 KiB header, flags, fields and payload.
     fn v4(&self, strict: bool) -> bool {
         if self.len() < 0x280 || self.u32(0) != Some(4) {
             return false;
@@ -208,6 +225,7 @@ impl Head<'_> {
             )
     }
 
+    /// Version 3, flags, fields, a grid of 1 to 20 divisions and payload.
     fn v3(&self, strict: bool) -> bool {
         let flags = [0x04, 0x08, 0x0C, 0x10];
         self.len() >= 0x280
@@ -227,6 +245,7 @@ impl Head<'_> {
             )
     }
 
+    /// Version 2, flags, fields and payload.
     fn v2(&self, strict: bool) -> bool {
         let flags = [0x04, 0x08, 0x0C, 0x10];
         self.len() >= 0x261
@@ -244,6 +263,7 @@ impl Head<'_> {
             )
     }
 
+    /// No version word: flags at 0, plausible `time_div` and `sample_rate`, payload.
     fn v1(&self, strict: bool) -> bool {
         let flags = [0x00, 0x04, 0x08, 0x0C];
         self.len() >= 0x11C
@@ -259,6 +279,7 @@ impl Head<'_> {
             )
     }
 
+    /// No version word: flags at 0x44, plausible `time_div` and `sample_rate`, payload.
     fn v0_2(&self, strict: bool) -> bool {
         let flags = [0x44, 0xE8, 0x18C, 0x230];
         self.len() >= 0xDEC
@@ -274,6 +295,7 @@ impl Head<'_> {
             )
     }
 
+    /// No version word: V0.1's flags, `time_div`, `sample_rate` and payload.
     fn v0_1(&self, strict: bool) -> bool {
         let flags = [0x44, 0xC0, 0x13C, 0x1B8];
         self.len() >= 0xAB8

@@ -44,7 +44,9 @@ pub(super) struct Bank {
 /// Where one fixed-header revision keeps its fields.
 #[derive(Debug)]
 pub(super) struct Layout {
+    /// The revision this layout describes.
     pub(super) revision: Revision,
+    /// The analog channel banks (CH1-CH4, and in V4.0 CH5-CH8).
     pub(super) banks: &'static [Bank],
     /// `time_div`: s/div, a value/unit field.
     pub(super) time_div: usize,
@@ -251,22 +253,45 @@ pub(super) fn layout(revision: Revision) -> Option<&'static Layout> {
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Conversion {
     /// `(code − center) × scale + vert_offset` (V0.1 to V3.0, V5.0).
-    PlusOffset { scale: f64, offset: f64 },
+    PlusOffset {
+        /// V per code.
+        scale: f64,
+        /// `vert_offset` (V).
+        offset: f64,
+    },
     /// `((code − center) × scale − vert_offset) × probe` (V4.0, whose
     /// `volt_div` does not include the probe).
-    Probe { scale: f64, offset: f64, probe: f64 },
+    Probe {
+        /// V per code, before the probe.
+        scale: f64,
+        /// `vert_offset` (V), before the probe.
+        offset: f64,
+        /// `ch_probe`.
+        probe: f64,
+    },
     /// `(code − center) × scale − vert_pos` (V4.0 math traces).
-    Math { scale: f64, position: f64 },
+    Math {
+        /// V per code.
+        scale: f64,
+        /// `math_vert_pos` (V).
+        position: f64,
+    },
 }
 
 /// One trace to read from the payload.
 #[derive(Debug)]
 pub(super) struct Planned {
+    /// The trace label: `CH1`, `F1`.
     pub(super) label: String,
+    /// Samples to read.
     pub(super) points: u64,
+    /// How codes become volts.
     pub(super) conversion: Conversion,
+    /// Samples per second.
     pub(super) sample_rate: f64,
+    /// The unit of the values.
     pub(super) units: String,
+    /// What the header says of the trace.
     pub(super) attributes: BTreeMap<String, String>,
 }
 

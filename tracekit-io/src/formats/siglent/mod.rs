@@ -74,6 +74,7 @@ pub(crate) const FORMAT: Format = Format {
     read,
 };
 
+/// Reads a file of any revision (see the module doc).
 fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
     let Some(revision) = detect::revision(input.data) else {
         bail!("the header fits no Siglent BIN revision (V0.1 to V6.0)");

@@ -60,6 +60,7 @@ pub(super) fn units(b: &Bytes<'_>, field: usize) -> Result<String> {
     Ok(unit_name(words))
 }
 
+/// The unit a seven-word descriptor names (`""` where none fits).
 fn unit_name(words: [u32; 7]) -> String {
     let named = match words[0] {
         0 => None,
