@@ -97,6 +97,7 @@ pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
             continue;
         }
         input.check_samples(data_number)?;
+        input.check_channels(traces.len() + 1)?;
         let width = match data_bytes / data_number {
             1 if data_bytes == data_number => SampleType::U8,
             2 if data_bytes == 2 * data_number => SampleType::U16,
@@ -158,7 +159,6 @@ pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
     if traces.is_empty() {
         bail!("none of the {wave_number} waveform records holds an analog channel");
     }
-    input.check_channels(traces.len())?;
     Ok(traces)
 }
 
