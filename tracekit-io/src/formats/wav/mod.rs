@@ -74,9 +74,10 @@ pub(crate) const FORMAT: Format = Format {
     read,
 };
 
-/// A RIFF, RIFX or RF64 header of form type `WAVE`.
+/// A RIFF, RIFX or RF64 magic: a form type other than `WAVE` (an AVI, a
+/// WebP) is then an error that says so, not a file of another format.
 fn probe(input: &Input<'_>) -> bool {
-    input.data.get(..4).and_then(Container::of).is_some() && input.data.get(8..12) == Some(b"WAVE")
+    input.data.get(..4).and_then(Container::of).is_some()
 }
 
 fn read(input: &Input<'_>) -> Result<Vec<Trace>> {

@@ -170,7 +170,7 @@ struct Header {
 fn read_header(cur: &mut Cursor<'_>) -> Result<Header> {
     let magic = cur.read(4);
     let Some(container) = Container::of(magic) else {
-        bail!("starts with {magic:?}, not RIFF, RIFX or RF64");
+        bail!("starts with {}, not RIFF, RIFX or RF64", quoted(magic));
     };
     if container == Container::Rifx {
         cur.order = Order::Big;
@@ -180,7 +180,7 @@ fn read_header(cur: &mut Cursor<'_>) -> Result<Header> {
         let form = cur.read(4);
         let ds64 = cur.read(4);
         if ds64 != b"ds64" {
-            bail!("RF64 file without a ds64 chunk at offset 12 (found {ds64:?})");
+            bail!("RF64 file without a ds64 chunk at offset 12 (found {})", quoted(ds64));
         }
         check_form(form)?;
         let ds64_size = cur.u32("the ds64 chunk's size")?;
@@ -202,10 +202,15 @@ fn read_header(cur: &mut Cursor<'_>) -> Result<Header> {
     })
 }
 
+/// Four-letter codes as they read, quoted: `"WAVE"`, `"da"`, `"\u{0}\u{0}"`.
+fn quoted(code: &[u8]) -> String {
+    format!("{:?}", String::from_utf8_lossy(code))
+}
+
 /// An error unless the RIFF form type is `WAVE`.
 fn check_form(form: &[u8]) -> Result<()> {
     if form != b"WAVE" {
-        bail!("RIFF form type is {form:?}, not \"WAVE\"");
+        bail!("RIFF form type is {}, not \"WAVE\"", quoted(form));
     }
     Ok(())
 }
@@ -243,7 +248,7 @@ pub(super) fn parse(data: &[u8]) -> Result<Wave> {
             if format.is_some() && samples.is_some() {
                 break;
             }
-            bail!("file truncated: incomplete chunk ID {id:?} at offset {at}");
+            bail!("file truncated: incomplete chunk ID {} at offset {at}", quoted(id));
         }
         match id {
             b"fmt " => format = Some(read_fmt(&mut cur)?),
@@ -281,8 +286,8 @@ fn skip_chunk(cur: &mut Cursor<'_>, id: &[u8]) -> Result<()> {
             cur.pad(size);
         }
         n => bail!(
-            "file truncated: chunk {:?} has {n} of the 4 bytes of its size at offset {at}",
-            String::from_utf8_lossy(id)
+            "file truncated: chunk {} has {n} of the 4 bytes of its size at offset {at}",
+            quoted(id)
         ),
     }
     Ok(())
