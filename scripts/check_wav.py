@@ -8,11 +8,19 @@ tracekit and with scipy.io.wavfile.read, and sorts each file into one of:
     disagree       anything else
 
     python3 scripts/check_wav.py [DIR]     # exit status 1 if any disagree
+    python3 scripts/check_wav.py --mutate N [DIR]
+
+With --mutate N, N damaged copies of the files (a header byte or size
+field changed, or the file cut short; seeded, so the same each run) are
+sorted the same way instead: where the two readers part on a hostile file.
 """
 
 import glob
 import os
+import random
+import struct
 import sys
+import tempfile
 import warnings
 
 import numpy as np
@@ -60,12 +68,56 @@ def same(ours, rate, channels):
     return None
 
 
+def mutate(good, rng):
+    """One damaged copy of `good`: a byte of the first 80 changed, a 16- or
+    32-bit field there set to an edge value, or the file cut short."""
+    bad = bytearray(good)
+    how = rng.randrange(4)
+    if how == 0 or len(bad) < 84:
+        bad = bad[:rng.randrange(len(bad))]
+    elif how == 1:
+        bad[rng.randrange(80)] = rng.randrange(256)
+    elif how == 2:
+        at = rng.randrange(0, 80, 2)
+        bad[at:at + 2] = struct.pack("<H", rng.choice([0, 1, 2, 3, 7, 8, 9, 12, 24, 0xFFFE, 0xFFFF]))
+    else:
+        at = rng.randrange(0, 76, 2)
+        value = rng.choice([0, 1, 3, 15, 16, 17, 18, 40, 1000, 2**31, 2**32 - 1])
+        bad[at:at + 4] = struct.pack("<I", value)
+    return bytes(bad)
+
+
+def mutated(paths, n, folder):
+    rng = random.Random(1234)
+    originals = [open(p, "rb").read() for p in paths]
+    out = []
+    for k in range(n):
+        j = rng.randrange(len(paths))
+        path = os.path.join(folder, f"m{k:05d}-{os.path.basename(paths[j])}")
+        with open(path, "wb") as f:
+            f.write(mutate(originals[j], rng))
+        out.append(path)
+    return out
+
+
 def main():
-    folder = sys.argv[1] if len(sys.argv) > 1 else CORPUS
+    args = sys.argv[1:]
+    mutations = 0
+    if args[:1] == ["--mutate"]:
+        mutations = int(args[1])
+        args = args[2:]
+    folder = args[0] if args else CORPUS
     paths = sorted(glob.glob(os.path.join(folder, "*.wav")))
     if not paths:
         sys.exit(f"no .wav files in {folder}")
-    report = tkcapture.Report("SciPy WAV corpus")
+    if mutations:
+        with tempfile.TemporaryDirectory() as tmp:
+            return check(mutated(paths, mutations, tmp), f"{mutations} damaged WAV copies")
+    return check(paths, "SciPy WAV corpus")
+
+
+def check(paths, title):
+    report = tkcapture.Report(title)
     counts = {"read alike": 0, "refused alike": 0, "disagree": 0}
     for path, ours in zip(paths, tkcapture.dump(paths)):
         name = os.path.basename(path)

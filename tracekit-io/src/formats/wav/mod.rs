@@ -49,7 +49,10 @@
 //! under 22, no fmt chunk before the data, and files that end before a
 //! data chunk. tracekit also refuses two kinds of file SciPy reads: a
 //! sample rate of 0 (a trace needs a positive rate) and IEEE floats in 16-byte
-//! containers (NumPy's `float128`).
+//! containers (NumPy's `float128`). Where a data chunk declares more than
+//! memory holds (an RF64 dataSize of terabytes in a small file), SciPy
+//! fails to allocate it and tracekit reads what the file holds; sizes of
+//! 2^63 bytes and more, which NumPy refuses on any machine, are refused.
 
 mod fmt;
 mod riff;

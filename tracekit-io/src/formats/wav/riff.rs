@@ -342,7 +342,9 @@ fn read_data(
         (bytes / bytes_per_sample, bytes)
     } else {
         let elements = (size / bytes_per_sample).min(available / width);
-        (elements, elements * width)
+        // NumPy's read stops after the elements declared, or at the end of
+        // the file, past a last partial element.
+        (elements, declared_bytes.min(available))
     };
     let channels = u64::from(format.channels);
     if elements % channels != 0 {
