@@ -56,7 +56,14 @@ fn channels_are_named_by_index() {
     let named =
         tracekit_io::read_named(fixture("wav/scipy-i64-3ch.wav"), &ReadOptions::new()).unwrap();
     let names: Vec<&str> = named.iter().map(|n| n.name.as_str()).collect();
-    assert_eq!(names, ["scipy-i64-3ch.ch0", "scipy-i64-3ch.ch1", "scipy-i64-3ch.ch2"]);
+    assert_eq!(
+        names,
+        [
+            "scipy-i64-3ch.ch0",
+            "scipy-i64-3ch.ch1",
+            "scipy-i64-3ch.ch2"
+        ]
+    );
 }
 
 #[test]
@@ -85,24 +92,63 @@ fn damaged_files_fail_cleanly() {
 
 /// What tracekit says about each file SciPy refuses.
 const REFUSED: &[(&str, &str)] = &[
-    ("block-align-0.wav", "nBlockAlign 0 gives less than one byte to each of its 2 channels"),
-    ("data-before-fmt.wav", "data chunk at offset 12 before any fmt chunk"),
-    ("extensible-cbsize-10.wav", "cbSize 10, fewer than the 22 bytes"),
+    (
+        "block-align-0.wav",
+        "nBlockAlign 0 gives less than one byte to each of its 2 channels",
+    ),
+    (
+        "data-before-fmt.wav",
+        "data chunk at offset 12 before any fmt chunk",
+    ),
+    (
+        "extensible-cbsize-10.wav",
+        "cbSize 10, fewer than the 22 bytes",
+    ),
     (
         "extensible-unknown-guid.wav",
         "unsupported format tag 0xfffe (WAVE_FORMAT_EXTENSIBLE with an unknown SubFormat GUID)",
     ),
-    ("float-24bit.wav", "24-bit IEEE float: tracekit reads 32- and 64-bit floats"),
-    ("fmt-12-bytes.wav", "fmt chunk of 12 bytes, fewer than the 16"),
-    ("form-not-wave.wav", "WAV: RIFF form type is \"WAVX\", not \"WAVE\""),
-    ("frames-not-whole.wav", "38 bytes are not a whole number of frames (2 channels of 2 bytes)"),
-    ("incomplete-chunk-id.wav", "file truncated: incomplete chunk ID \"da\" at offset 36"),
-    ("inconsistent-avg-bytes.wav", "nAvgBytesPerSec is 1234, not nSamplesPerSec 8000 x nBlockAlign 4 = 32000"),
-    ("mp3.wav", "unsupported format tag 0x0055 (MPEG Layer 3); tracekit reads PCM and IEEE float"),
+    (
+        "float-24bit.wav",
+        "24-bit IEEE float: tracekit reads 32- and 64-bit floats",
+    ),
+    (
+        "fmt-12-bytes.wav",
+        "fmt chunk of 12 bytes, fewer than the 16",
+    ),
+    (
+        "form-not-wave.wav",
+        "WAV: RIFF form type is \"WAVX\", not \"WAVE\"",
+    ),
+    (
+        "frames-not-whole.wav",
+        "38 bytes are not a whole number of frames (2 channels of 2 bytes)",
+    ),
+    (
+        "incomplete-chunk-id.wav",
+        "file truncated: incomplete chunk ID \"da\" at offset 36",
+    ),
+    (
+        "inconsistent-avg-bytes.wav",
+        "nAvgBytesPerSec is 1234, not nSamplesPerSec 8000 x nBlockAlign 4 = 32000",
+    ),
+    (
+        "mp3.wav",
+        "unsupported format tag 0x0055 (MPEG Layer 3); tracekit reads PCM and IEEE float",
+    ),
     ("mulaw.wav", "unsupported format tag 0x0007 (mu-law)"),
-    ("no-data-chunk-in-riff-size.wav", "no data chunk before offset 36"),
-    ("no-data.wav", "file truncated: no data chunk before the end of the file at offset 36"),
-    ("pcm-72bit.wav", "72-bit PCM: tracekit reads integer samples of at most 64 bits"),
+    (
+        "no-data-chunk-in-riff-size.wav",
+        "no data chunk before offset 36",
+    ),
+    (
+        "no-data.wav",
+        "file truncated: no data chunk before the end of the file at offset 36",
+    ),
+    (
+        "pcm-72bit.wav",
+        "72-bit PCM: tracekit reads integer samples of at most 64 bits",
+    ),
     ("pcm-96bit-in-12.wav", "64-bit PCM in 12-byte containers"),
     ("rf64-no-ds64.wav", "RF64 file without a ds64 chunk"),
     (
@@ -129,7 +175,11 @@ fn what_scipy_refuses_is_refused_with_a_plain_message() {
     for (name, fragment) in REFUSED {
         let path = fixture(&format!("wav/refused/{name}"));
         let e = tracekit_io::read(&path).unwrap_err().to_string();
-        assert!(e.contains(fragment), "{name}: {e}\n(SciPy: {})", scipy[*name]);
+        assert!(
+            e.contains(fragment),
+            "{name}: {e}\n(SciPy: {})",
+            scipy[*name]
+        );
         assert!(e.contains(&*path.to_string_lossy()), "{e}");
     }
 }
@@ -164,7 +214,11 @@ fn fmt(channels: u16, rate: u32, block_align: u16, bits: u16) -> Vec<u8> {
     chunk(b"fmt ", 16, &p)
 }
 
-fn read_bytes(test: &str, bytes: &[u8], options: &ReadOptions) -> Result<Vec<tracekit_io::Trace>, String> {
+fn read_bytes(
+    test: &str,
+    bytes: &[u8],
+    options: &ReadOptions,
+) -> Result<Vec<tracekit_io::Trace>, String> {
     let dir = temp_dir(test);
     let path = dir.join("hostile.wav");
     std::fs::write(&path, bytes).unwrap();
@@ -180,7 +234,10 @@ fn a_data_chunk_of_4_gib_in_a_small_file_reads_what_the_file_holds() {
     let samples: Vec<u8> = [1i16, -2, 3].iter().flat_map(|s| s.to_le_bytes()).collect();
     let file = riff(&[fmt(1, 8000, 2, 16), chunk(b"data", u32::MAX, &samples)]);
     let traces = read_bytes("wav-4gib", &file, &ReadOptions::new()).unwrap();
-    assert_eq!(traces[0].samples(), [1.0 / 32768.0, -2.0 / 32768.0, 3.0 / 32768.0]);
+    assert_eq!(
+        traces[0].samples(),
+        [1.0 / 32768.0, -2.0 / 32768.0, 3.0 / 32768.0]
+    );
 }
 
 #[test]
@@ -195,7 +252,10 @@ fn rf64_sizes_beyond_any_allocation_are_refused() {
     let riff_size = file.len() as u64 - 8;
     file[20..28].copy_from_slice(&riff_size.to_le_bytes());
     let e = read_bytes("wav-rf64-huge", &file, &ReadOptions::new()).unwrap_err();
-    assert!(e.contains("declares 9223372036854775808 bytes, more than can be allocated"), "{e}");
+    assert!(
+        e.contains("declares 9223372036854775808 bytes, more than can be allocated"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -203,7 +263,10 @@ fn the_sample_limit_holds_and_zero_frames_are_empty_traces() {
     let samples = vec![0u8; 400];
     let file = riff(&[fmt(2, 8000, 4, 16), chunk(b"data", 400, &samples)]);
     let e = read_bytes("wav-limit", &file, &ReadOptions::new().max_samples(99)).unwrap_err();
-    assert!(e.contains("header says 100 samples, more than the limit of 99"), "{e}");
+    assert!(
+        e.contains("header says 100 samples, more than the limit of 99"),
+        "{e}"
+    );
     let empty = riff(&[fmt(2, 8000, 4, 16), chunk(b"data", 0, &[])]);
     let traces = read_bytes("wav-empty", &empty, &ReadOptions::new()).unwrap();
     assert_eq!(traces.len(), 2);
@@ -218,5 +281,8 @@ fn many_channels_are_refused_before_anything_is_allocated() {
     // No frame at all: 65535 traces would be empty, but they are not made.
     let file = riff(&[fmt(65535, 1, 65535, 8), chunk(b"data", 0, &[])]);
     let e = read_bytes("wav-channels", &file, &ReadOptions::new()).unwrap_err();
-    assert!(e.contains("65535 channels, more than the limit of 4096"), "{e}");
+    assert!(
+        e.contains("65535 channels, more than the limit of 4096"),
+        "{e}"
+    );
 }

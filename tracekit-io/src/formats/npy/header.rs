@@ -31,7 +31,8 @@ pub(super) enum Kind {
 /// A numeric dtype as `descr` gives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Dtype {
-    /// `descr` as written (`'<f8'`).
+    /// The dtype as NumPy's `dtype.str` names it (`<f8`, `|u1`), whichever
+    /// of `<`, `>`, `|`, `=` or none the header wrote.
     pub(super) descr: String,
     /// The stored type (the 16-bit code for halves, a byte for bools).
     pub(super) ty: SampleType,
@@ -206,8 +207,15 @@ fn dtype(descr: &Literal) -> Result<Dtype> {
             bail!("dtype '{text}' holds {why}")
         }
     };
+    // As NumPy's `dtype.str` gives it: `|` for single bytes, else the order.
+    let order_char = match (ty.width(), order) {
+        (1, _) => '|',
+        (_, ByteOrder::Little) => '<',
+        (_, ByteOrder::Big) => '>',
+    };
+    let code = if code == "?" { "b1" } else { code };
     Ok(Dtype {
-        descr: text.clone(),
+        descr: format!("{order_char}{code}"),
         ty,
         order,
         kind,

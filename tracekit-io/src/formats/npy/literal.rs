@@ -272,14 +272,28 @@ impl Parser<'_> {
             _ => false,
         };
         self.space();
-        let digits_start = self.pos;
-        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+        // Digits, single underscores between them (`1_000`), and no leading
+        // zero unless every digit is one (`00` is 0, `03` is not Python).
+        let mut digits = String::new();
+        while let Some(b) = self.peek() {
+            match b {
+                b'0'..=b'9' => digits.push(char::from(b)),
+                b'_' if !digits.is_empty()
+                    && self.text.get(self.pos + 1).is_some_and(u8::is_ascii_digit) => {}
+                _ => break,
+            }
             self.pos += 1;
         }
-        let digits = &self.text[digits_start..self.pos];
         if digits.is_empty() {
             self.pos = start;
             bail!("{} in the header: not a number", self.what());
+        }
+        if digits.len() > 1 && digits.starts_with('0') && digits.bytes().any(|b| b != b'0') {
+            self.pos = start;
+            bail!(
+                "{} in the header: a decimal integer with a leading zero",
+                self.what()
+            );
         }
         if self.long_ints && matches!(self.peek(), Some(b'L' | b'l')) {
             self.pos += 1;
@@ -291,9 +305,8 @@ impl Parser<'_> {
             self.pos = start;
             bail!("{} in the header: not an integer", self.what());
         }
-        let text = std::str::from_utf8(digits).unwrap_or_default();
-        let Ok(magnitude) = text.parse::<i128>() else {
-            bail!("integer {text} in the header is too large");
+        let Ok(magnitude) = digits.parse::<i128>() else {
+            bail!("integer {digits} in the header is too large");
         };
         Ok(Literal::Int(if negative { -magnitude } else { magnitude }))
     }
@@ -339,6 +352,7 @@ mod tests {
         assert_eq!(p("[1, [2,],]").to_string(), "[1, [2]]");
         assert_eq!(p("{ \"a\" :True,}  # note\n").to_string(), "{'a': True}");
         assert_eq!(p("-7"), Literal::Int(-7));
+        assert_eq!(p("(1_000, 00, - 2)").to_string(), "(1000, 0, -2)");
         assert_eq!(p("u'x\\'y'"), Literal::Str("x'y".into()));
         assert_eq!(p("{}"), Literal::Dict(vec![]));
         assert_eq!(parse("(3L, 4L)", true).unwrap().to_string(), "(3, 4)");
@@ -356,6 +370,10 @@ mod tests {
             "'open",
             "3L",
             "1.5",
+            "03",
+            "1__0",
+            "1_",
+            "_1",
             "{'a': 1} x",
             "nan",
             "0x10",

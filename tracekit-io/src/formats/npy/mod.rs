@@ -14,7 +14,7 @@
 //! An NPY file does not say its sample rate: it is the caller's
 //! (`--sample-rate`, [`crate::ReadOptions::sample_rate`]). Channel labels
 //! are empty (outputs are named `<stem>` or `<stem>.ch<k>`); the `dtype`
-//! (as written, `<f8`) and `shape` (`(2, 1000)`) attributes say what the
+//! (as NumPy's `dtype.str` gives it, `<f8`) and `shape` (`(2, 1000)`) attributes say what the
 //! file holds.
 
 mod header;
