@@ -180,7 +180,10 @@ fn read_header(cur: &mut Cursor<'_>) -> Result<Header> {
         let form = cur.read(4);
         let ds64 = cur.read(4);
         if ds64 != b"ds64" {
-            bail!("RF64 file without a ds64 chunk at offset 12 (found {})", quoted(ds64));
+            bail!(
+                "RF64 file without a ds64 chunk at offset 12 (found {})",
+                quoted(ds64)
+            );
         }
         check_form(form)?;
         let ds64_size = cur.u32("the ds64 chunk's size")?;
@@ -248,7 +251,10 @@ pub(super) fn parse(data: &[u8]) -> Result<Wave> {
             if format.is_some() && samples.is_some() {
                 break;
             }
-            bail!("file truncated: incomplete chunk ID {} at offset {at}", quoted(id));
+            bail!(
+                "file truncated: incomplete chunk ID {} at offset {at}",
+                quoted(id)
+            );
         }
         match id {
             b"fmt " => format = Some(read_fmt(&mut cur)?),
