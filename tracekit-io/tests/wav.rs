@@ -109,6 +109,10 @@ const REFUSED: &[(&str, &str)] = &[
         "unsupported format tag 0xfffe (WAVE_FORMAT_EXTENSIBLE with an unknown SubFormat GUID)",
     ),
     (
+        "extensible-fmt-16.wav",
+        "unsupported format tag 0xfffe (WAVE_FORMAT_EXTENSIBLE with an unknown SubFormat GUID)",
+    ),
+    (
         "float-24bit.wav",
         "24-bit IEEE float: tracekit reads 32- and 64-bit floats",
     ),
@@ -285,4 +289,48 @@ fn many_channels_are_refused_before_anything_is_allocated() {
         e.contains("65535 channels, more than the limit of 4096"),
         "{e}"
     );
+}
+
+/// The fmt chunk hound writes for 32-bit floats (and anything over 2
+/// channels or 16 bits): WAVE_FORMAT_EXTENSIBLE, fmt of 40 bytes, the
+/// KSDATAFORMAT_SUBTYPE_IEEE_FLOAT GUID.
+fn hound_float_fmt(channels: u16, rate: u32) -> Vec<u8> {
+    let block_align = 4 * channels;
+    let mut p = Vec::new();
+    p.extend(0xfffeu16.to_le_bytes());
+    p.extend(channels.to_le_bytes());
+    p.extend(rate.to_le_bytes());
+    p.extend((rate * u32::from(block_align)).to_le_bytes());
+    p.extend(block_align.to_le_bytes());
+    p.extend(32u16.to_le_bytes());
+    p.extend(22u16.to_le_bytes());
+    p.extend(32u16.to_le_bytes());
+    p.extend(3u32.to_le_bytes()); // dwChannelMask: front left and right
+    p.extend([
+        3, 0, 0, 0, 0, 0, 0x10, 0, 0x80, 0, 0, 0xaa, 0, 0x38, 0x9b, 0x71,
+    ]);
+    chunk(b"fmt ", 40, &p)
+}
+
+#[test]
+fn float_channels_read_exactly_as_written() {
+    // What the CLI tests write with hound: two interleaved f32 channels.
+    let left: Vec<f32> = (0..100).map(|k| (k as f32 * 0.37).sin()).collect();
+    let right: Vec<f32> = left.iter().map(|x| 0.5 * x - 0.25).collect();
+    let data: Vec<u8> = left
+        .iter()
+        .zip(&right)
+        .flat_map(|(l, r)| [l.to_le_bytes(), r.to_le_bytes()].concat())
+        .collect();
+    let file = riff(&[
+        hound_float_fmt(2, 1_000_000),
+        chunk(b"data", data.len() as u32, &data),
+    ]);
+    let traces = read_bytes("wav-hound", &file, &ReadOptions::new()).unwrap();
+    assert_eq!(traces.len(), 2);
+    let widened = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<_>>();
+    assert_eq!(traces[0].samples(), widened(&left));
+    assert_eq!(traces[1].samples(), widened(&right));
+    assert_eq!(traces[0].sample_rate(), 1e6);
+    assert_eq!(traces[1].meta().attributes["wave_format"], "IEEE float");
 }
