@@ -60,6 +60,7 @@ fn python_shape(shape: &[u64]) -> String {
     }
 }
 
+/// One trace per row (see [`traces_of`]), at the caller's rate.
 fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
     let header = header::read(input.data)?;
     let (rows, columns) = traces_of(&header.shape)?;

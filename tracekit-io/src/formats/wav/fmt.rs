@@ -34,8 +34,9 @@ pub(super) struct WaveFormat {
     pub(super) samples_per_sec: u32,
     /// nBlockAlign: bytes per frame, all channels.
     pub(super) block_align: u16,
-    /// wBitsPerSample: the container's bits (WAVEFORMATEXTENSIBLE's
-    /// wValidBitsPerSample is not read, as SciPy does not).
+    /// wBitsPerSample: the bits of a sample (12 in a 2-byte container, say;
+    /// WAVEFORMATEXTENSIBLE's wValidBitsPerSample is not read, as SciPy
+    /// does not read it).
     pub(super) bits_per_sample: u16,
 }
 
@@ -59,7 +60,8 @@ pub(super) enum Scale {
 /// `ty` (left-justified where `width` is smaller), then scaled.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct Encoding {
-    /// The type SciPy returns the elements as (I32 for 3-byte samples).
+    /// The type the elements are decoded as: the one SciPy returns them as
+    /// (I32 for 3-byte samples), or U16 for the codes of halves.
     pub(super) ty: SampleType,
     /// Bytes one element occupies in the file.
     pub(super) width: usize,

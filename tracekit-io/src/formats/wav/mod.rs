@@ -10,6 +10,11 @@
 //!
 //! # Values
 //!
+//! In one line: integers are scaled to [-1, 1), unsigned 8-bit as
+//! `(x - 128) / 128` and signed as `x / 2^(n - 1)` with `n` the width
+//! SciPy returns them in (16, 32 or 64 bits: 24-bit samples come as 32);
+//! floats are read as stored.
+//!
 //! The sample container is nBlockAlign / nChannels bytes, and SciPy returns
 //! each sample as an integer of the container's width (3-byte containers
 //! as 32-bit, 5- to 7-byte ones as 64-bit, left-justified: the stored bytes
@@ -83,13 +88,15 @@ fn probe(input: &Input<'_>) -> bool {
     input.data.get(..4).and_then(Container::of).is_some()
 }
 
+/// Every channel of the data chunk SciPy returns, as a trace, scaled as
+/// the module documents.
 fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
     let wave = riff::parse(input.data)?;
     let data = wave.data;
     if wave.samples_per_sec == 0 {
         bail!("the fmt chunk says 0 samples per second");
     }
-    let channels = usize::from(data.channels);
+    let channels = usize::from(data.format.channels);
     input.check_channels(channels)?;
     let frames = data.elements / channels;
     input.check_samples(frames as u64)?;

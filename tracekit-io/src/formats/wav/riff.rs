@@ -133,10 +133,8 @@ pub(super) struct DataChunk {
     /// Offset of the chunk's first sample.
     pub(super) offset: usize,
     /// Elements read: the chunk's whole containers, or as many as the file
-    /// holds where the chunk runs past its end; a multiple of `channels`.
+    /// holds where the chunk runs past its end; a multiple of nChannels.
     pub(super) elements: usize,
-    /// nChannels of the fmt chunk it was read under.
-    pub(super) channels: u16,
     /// How its bytes are decoded.
     pub(super) encoding: Encoding,
     /// The fmt chunk it was read under.
@@ -159,6 +157,7 @@ pub(super) struct Wave {
 
 /// Where the chunks start, and where the file ends by its header.
 struct Header {
+    /// RIFF, RIFX or RF64.
     container: Container,
     /// The RIFF (or ds64) size plus the 8 bytes before it.
     file_size: u64,
@@ -369,7 +368,6 @@ fn read_data(
         // element is read, and nothing is read from it otherwise.
         offset: usize::try_from(start).unwrap_or(usize::MAX),
         elements: usize::try_from(elements).unwrap_or(usize::MAX),
-        channels: format.channels,
         encoding,
         format,
     })
