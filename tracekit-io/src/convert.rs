@@ -98,7 +98,7 @@ pub fn decode_append(
         }
         SampleType::I8 => {
             out.reserve(raw.len());
-            out.extend(raw.iter().map(|&b| map(f64::from(b.cast_signed()))));
+            out.extend(raw.iter().map(|&b| map(f64::from(i8::from_ne_bytes([b])))));
         }
         SampleType::U16 => wide!(u16),
         SampleType::I16 => wide!(i16),

@@ -74,6 +74,27 @@ fn temporary_beside(path: &Path) -> PathBuf {
     path.with_file_name(tmp)
 }
 
+/// Whether `name` is a temporary file of [`write_atomically`] (a leftover
+/// when the process writing it was killed).
+pub fn is_temporary(name: &str) -> bool {
+    name.starts_with('.') && name.contains(".tmp-")
+}
+
+/// Removes the leftover temporary files of [`write_atomically`] in `dir`
+/// (not in its subdirectories), returning how many there were. Call it only
+/// when no other process writes into `dir`.
+pub fn remove_temporaries(dir: &Path) -> std::io::Result<usize> {
+    let mut removed = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if is_temporary(&entry.file_name().to_string_lossy()) && entry.file_type()?.is_file() {
+            std::fs::remove_file(entry.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
 /// Writes a file atomically: `fill` writes into a temporary file beside
 /// `path`, which is flushed, synced and renamed over `path` only if all of
 /// that succeeds. On any failure the temporary file is removed and `path`
@@ -222,6 +243,9 @@ mod tests {
         .unwrap_err();
         assert!(err.to_string().contains("disk full"), "{err}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+        std::fs::write(temporary_beside(&path), "left by a killed run").unwrap();
+        assert_eq!(remove_temporaries(&dir).unwrap(), 1);
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
         std::fs::remove_dir_all(&dir).unwrap();
     }
