@@ -3,10 +3,6 @@
 //! hand-written headers, with numpy.load's values beside them; and against
 //! hostile headers that must fail before anything is allocated.
 
-#[allow(
-    unreachable_pub,
-    reason = "the shared helpers are `pub` in a module of this test crate"
-)]
 mod common;
 
 use common::{check_damaged, check_fixture_with, fixture, temp_dir};

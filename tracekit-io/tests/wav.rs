@@ -3,10 +3,6 @@
 //! scipy.io.wavfile.read gives (scaled as the reader documents) beside them;
 //! and against the files SciPy refuses.
 
-#[allow(
-    unreachable_pub,
-    reason = "the shared helpers are `pub` in a module of this test crate"
-)]
 mod common;
 
 use std::collections::BTreeMap;

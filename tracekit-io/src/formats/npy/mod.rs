@@ -23,7 +23,7 @@ mod literal;
 use tracekit_core::{Trace, TraceMeta};
 
 use self::header::{Header, Kind, MAGIC};
-use super::wav::strided::{Strided, decode_strided, half_to_f64};
+use crate::strided::{Strided, decode_strided, half_to_f64};
 use crate::{
     bytes::{Bytes, Order, sample_block},
     error::{Result, bail},

@@ -61,18 +61,14 @@
 
 mod fmt;
 mod riff;
-pub(crate) mod strided;
 
 use tracekit_core::{Trace, TraceMeta};
 
-use self::{
-    fmt::Scale,
-    riff::Container,
-    strided::{Strided, decode_strided, half_to_f64},
-};
+use self::{fmt::Scale, riff::Container};
 use crate::{
     error::{Result, bail},
     registry::{Format, Input},
+    strided::{Strided, decode_strided, half_to_f64},
 };
 
 /// RIFF, RIFX and RF64 WAVE audio.

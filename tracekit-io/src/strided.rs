@@ -2,9 +2,8 @@
 //! of a Fortran-ordered array), decoded through [`crate::convert`] without
 //! an intermediate copy of the whole block; and IEEE 754 half precision.
 //!
-//! Shared by the WAV and NPY readers. Its natural home is `convert.rs`
-//! (a strided [`decode_append`] and a `SampleType::F16`); until then it lives
-//! here, beside its first user.
+//! Shared by the readers whose channels are interleaved or strided (WAV,
+//! NPY); plain contiguous blocks go straight to [`decode_append`].
 
 use crate::{
     convert::{ByteOrder, SampleType, decode_append},
