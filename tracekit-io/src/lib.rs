@@ -47,6 +47,7 @@ mod error;
 mod formats;
 mod naming;
 mod registry;
+mod strided;
 mod write;
 
 use std::path::Path;
@@ -57,8 +58,8 @@ pub use crate::{
     error::Error,
     naming::NamedTrace,
     write::{
-        OutputFormat, trace_to_json, write_atomically, write_csv, write_json, write_npy,
-        write_trace,
+        OutputFormat, is_temporary, remove_temporaries, trace_to_json, write_atomically, write_csv,
+        write_json, write_npy, write_trace,
     },
 };
 

@@ -9,14 +9,14 @@ use serde_json::Value;
 use tracekit_io::{ReadOptions, Trace};
 
 /// `tracekit-io/tests/fixtures/<rel>`.
-pub fn fixture(rel: &str) -> PathBuf {
+pub(crate) fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(rel)
 }
 
 /// A fresh temporary directory for one test.
-pub fn temp_dir(test: &str) -> PathBuf {
+pub(crate) fn temp_dir(test: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tracekit-io-{test}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -39,12 +39,12 @@ fn close(a: f64, b: f64, rtol: f64, atol: f64) -> bool {
 /// and its `attributes` need only be a subset of the trace's. `rtol`/`atol`
 /// (default 1e-9 / 1e-12) apply to samples; rates and starts match to 1e-12.
 /// Returns the traces read, for further checks.
-pub fn check_fixture(rel: &str) -> Vec<Trace> {
+pub(crate) fn check_fixture(rel: &str) -> Vec<Trace> {
     check_fixture_with(rel, &ReadOptions::new())
 }
 
 /// [`check_fixture`] with options.
-pub fn check_fixture_with(rel: &str, options: &ReadOptions) -> Vec<Trace> {
+pub(crate) fn check_fixture_with(rel: &str, options: &ReadOptions) -> Vec<Trace> {
     let path = fixture(rel);
     let expected: Value = serde_json::from_str(
         &std::fs::read_to_string(path.with_file_name(format!(
@@ -54,8 +54,7 @@ pub fn check_fixture_with(rel: &str, options: &ReadOptions) -> Vec<Trace> {
         .unwrap_or_else(|e| panic!("{rel}.json: {e}")),
     )
     .unwrap();
-    let traces =
-        tracekit_io::read_with(&path, options).unwrap_or_else(|e| panic!("{rel}: {e}"));
+    let traces = tracekit_io::read_with(&path, options).unwrap_or_else(|e| panic!("{rel}: {e}"));
     let rtol = expected["rtol"].as_f64().unwrap_or(1e-9);
     let atol = expected["atol"].as_f64().unwrap_or(1e-12);
     let want = expected["traces"].as_array().expect("traces");
@@ -73,10 +72,18 @@ pub fn check_fixture_with(rel: &str, options: &ReadOptions) -> Vec<Trace> {
             assert_eq!(meta.units, units, "{what}: units");
         }
         if let Some(rate) = want["sample_rate"].as_f64() {
-            assert!(close(meta.sample_rate, rate, 1e-12, 0.0), "{what}: sample_rate {} != {rate}", meta.sample_rate);
+            assert!(
+                close(meta.sample_rate, rate, 1e-12, 0.0),
+                "{what}: sample_rate {} != {rate}",
+                meta.sample_rate
+            );
         }
         if let Some(start) = want["start"].as_f64() {
-            assert!(close(meta.start, start, 1e-12, 1e-18), "{what}: start {} != {start}", meta.start);
+            assert!(
+                close(meta.start, start, 1e-12, 1e-18),
+                "{what}: start {} != {start}",
+                meta.start
+            );
         }
         if let Some(samples) = want["samples"].as_array() {
             assert_eq!(got.len(), samples.len(), "{what}: number of samples");
@@ -90,8 +97,14 @@ pub fn check_fixture_with(rel: &str, options: &ReadOptions) -> Vec<Trace> {
         }
         if let Some(attributes) = want["attributes"].as_object() {
             for (key, value) in attributes {
-                let value = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
-                assert_eq!(meta.attributes.get(key), Some(&value), "{what}: attribute {key}");
+                let value = value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_owned);
+                assert_eq!(
+                    meta.attributes.get(key),
+                    Some(&value),
+                    "{what}: attribute {key}"
+                );
             }
         }
     }
@@ -102,7 +115,7 @@ pub fn check_fixture_with(rel: &str, options: &ReadOptions) -> Vec<Trace> {
 /// first 64 offsets), and with its first bytes zeroed. Each must either be
 /// read (a shorter file can still be valid) or fail with a message that
 /// names the file; none may panic.
-pub fn check_damaged(rel: &str, step: usize) {
+pub(crate) fn check_damaged(rel: &str, step: usize) {
     let path = fixture(rel);
     let good = std::fs::read(&path).unwrap();
     let dir = temp_dir(&format!("damaged-{}", rel.replace('/', "-")));
@@ -113,14 +126,20 @@ pub fn check_damaged(rel: &str, step: usize) {
     for n in offsets {
         std::fs::write(&cut, &good[..n]).unwrap();
         if let Err(e) = tracekit_io::read(&cut) {
-            assert!(e.to_string().contains(&*cut.to_string_lossy()), "{rel} cut at {n}: {e}");
+            assert!(
+                e.to_string().contains(&*cut.to_string_lossy()),
+                "{rel} cut at {n}: {e}"
+            );
         }
     }
     let mut zeroed = good.clone();
     zeroed[..good.len().min(16)].fill(0);
     std::fs::write(&cut, &zeroed).unwrap();
     if let Err(e) = tracekit_io::read(&cut) {
-        assert!(e.to_string().contains(&*cut.to_string_lossy()), "{rel} zeroed: {e}");
+        assert!(
+            e.to_string().contains(&*cut.to_string_lossy()),
+            "{rel} zeroed: {e}"
+        );
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
