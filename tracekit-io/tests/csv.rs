@@ -1,10 +1,6 @@
 //! The CSV reader against the fixtures of `scripts/fixtures/csv.py` (one
 //! per vendor dialect) and against damaged and hostile files.
 
-#[allow(
-    unreachable_pub,
-    reason = "the shared helpers are `pub` for every test crate that includes them"
-)]
 mod common;
 
 use std::path::PathBuf;

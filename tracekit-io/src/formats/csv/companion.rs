@@ -6,14 +6,18 @@
 //! `Resolution` (s per sample), `XStart` (time of the first sample),
 //! `RecordLength`, `SignalFormat` (`..._XYDOUBLEFLOAT` exports carry a time
 //! column) and sources (`Source`, or `MultiChannelSource` where
-//! `MultiChannelExport` is on) give the layout. RigolWFM's
-//! `rohde_schwarz.py` reads the same fields for the binary export.
+//! `MultiChannelExport` is on) give the layout, read as the R&S binary
+//! reader (`formats/rohde_schwarz.rs`) and RigolWFM's `rohde_schwarz.py`
+//! read them.
 
 use std::{
+    collections::HashMap,
     fs::File,
     io::Read,
     path::{Path, PathBuf},
 };
+
+use roxmltree::{Document, Node};
 
 use super::timebase::Stated;
 use crate::error::{Result, bail};
@@ -72,51 +76,83 @@ pub(super) fn find(path: &Path) -> Result<Option<Companion>> {
     parse(&String::from_utf8_lossy(&xml), name).map(Some)
 }
 
-/// The attributes of the first `<Prop>` named `name`.
-fn prop<'a>(xml: &'a str, name: &str) -> Option<Vec<(&'a str, &'a str)>> {
-    xml.split("<Prop ").skip(1).find_map(|element| {
-        let attributes = attributes(&element[..element.find('>').unwrap_or(element.len())]);
-        attributes
-            .iter()
-            .any(|&(k, v)| k == "Name" && v == name)
-            .then_some(attributes)
-    })
+/// The first element of each `Name` in the header.
+struct Props<'a, 'input> {
+    by_name: HashMap<&'a str, Node<'a, 'input>>,
 }
 
-/// `key="value"` pairs of an element's text.
-fn attributes(element: &str) -> Vec<(&str, &str)> {
-    let mut out = Vec::new();
-    let mut rest = element;
-    while let Some(eq) = rest.find("=\"") {
-        let key = rest[..eq].trim().rsplit(' ').next().unwrap_or("");
-        let after = &rest[eq + 2..];
-        let Some(end) = after.find('"') else { break };
-        out.push((key, &after[..end]));
-        rest = &after[end + 1..];
+impl<'a, 'input> Props<'a, 'input> {
+    /// Indexes the elements of `doc` by their `Name` (the first of each counts).
+    fn new(doc: &'a Document<'input>) -> Props<'a, 'input> {
+        let mut by_name = HashMap::new();
+        for node in doc.descendants().filter(Node::is_element) {
+            if let Some(name) = node.attribute("Name") {
+                by_name.entry(name).or_insert(node);
+            }
+        }
+        Props { by_name }
     }
-    out
+
+    /// Attribute `attr` of the element named `name`.
+    fn attr(&self, name: &str, attr: &str) -> Option<&'a str> {
+        self.by_name.get(name)?.attribute(attr)
+    }
+
+    /// The `Value` of the element named `name`.
+    fn value(&self, name: &str) -> Option<&'a str> {
+        self.attr(name, "Value")
+    }
 }
 
-/// The attribute `key` of the first `<Prop>` named `name`.
-fn value<'a>(xml: &'a str, name: &str, key: &str) -> Option<&'a str> {
-    prop(xml, name)?
-        .into_iter()
-        .find(|(k, _)| *k == key)
-        .map(|(_, v)| v)
+/// `CH1_TR1` or `C1W1` -> `CH1` (as the R&S binary reader and RigolWFM
+/// name them); another source as the header gives it.
+fn channel_label(source: &str) -> String {
+    let source = source.strip_prefix("eRS_SIGNAL_SOURCE_").unwrap_or(source);
+    let rest = source
+        .strip_prefix("CH")
+        .or_else(|| source.strip_prefix('C'));
+    if let Some(rest) = rest {
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let (number, tail) = rest.split_at(digits);
+        if !number.is_empty() && matches!(tail, "" | "_TR1" | "W1") {
+            return format!("CH{number}");
+        }
+    }
+    source.to_owned()
 }
 
-/// `eRS_SIGNAL_SOURCE_CH2_TR1` -> `CH2`.
-fn channel_name(source: &str) -> Option<String> {
-    let cleaned = source.strip_prefix("eRS_SIGNAL_SOURCE_").unwrap_or(source);
-    let digit = cleaned.find(|c: char| c.is_ascii_digit())?;
-    let prefix = &cleaned[..digit];
-    (prefix == "CH" || prefix == "C").then(|| format!("CH{}", &cleaned[digit..=digit]))
+/// The exported channels: `Source`, or the `MultiChannelSource` entries
+/// whose `MultiChannelExportState` is on where `MultiChannelExport` is.
+fn channels(props: &Props<'_, '_>) -> Vec<String> {
+    if props.value("MultiChannelExport") != Some("eRS_ONOFF_ON") {
+        return props
+            .value("Source")
+            .map(channel_label)
+            .into_iter()
+            .collect();
+    }
+    (0..)
+        .map_while(|k| {
+            let key = format!("I_{k}");
+            let on = props.attr("MultiChannelExportState", &key)?;
+            let source = props
+                .attr("MultiChannelSource", &key)
+                .unwrap_or("eRS_SIGNAL_SOURCE_NONE");
+            Some((on == "eRS_ONOFF_ON" && !source.ends_with("NONE")).then(|| channel_label(source)))
+        })
+        .flatten()
+        .collect()
 }
 
 /// What the header `xml` (the file `name`) says.
 fn parse(xml: &str, name: String) -> Result<Companion> {
+    let doc = match Document::parse(xml) {
+        Ok(doc) => doc,
+        Err(e) => bail!("{name}: the XML header cannot be read: {e}"),
+    };
+    let props = Props::new(&doc);
     let number = |prop: &str| -> Result<f64> {
-        let text = value(xml, prop, "Value").unwrap_or("");
+        let text = props.value(prop).unwrap_or("");
         match text.trim().parse::<f64>() {
             Ok(x) if x.is_finite() => Ok(x),
             _ => bail!("{name}: {prop} '{text}' is not a number"),
@@ -126,39 +162,31 @@ fn parse(xml: &str, name: String) -> Result<Companion> {
     if acquisitions != 1.0 {
         bail!("{name}: {acquisitions} acquisitions (a history export); tracekit reads one");
     }
-    let resolution = number("Resolution")?;
     let record_length = number("RecordLength")?;
-    if !(record_length >= 0.0 && record_length.fract() == 0.0 && record_length < 2f64.powi(53)) {
+    if !(record_length >= 1.0 && record_length.fract() == 0.0 && record_length < 2f64.powi(53)) {
         bail!("{name}: RecordLength {record_length} is not a number of points");
     }
-    let format = value(xml, "SignalFormat", "Value").unwrap_or("");
-    let multi = value(xml, "MultiChannelExport", "Value") == Some("eRS_ONOFF_ON");
-    let channels: Vec<String> = if multi {
-        let state = prop(xml, "MultiChannelExportState").unwrap_or_default();
-        let source = prop(xml, "MultiChannelSource").unwrap_or_default();
-        (0..4)
-            .filter_map(|k| {
-                let key = format!("I_{k}");
-                let on = state.iter().any(|&(a, v)| a == key && v == "eRS_ONOFF_ON");
-                let source = source.iter().find(|&&(a, _)| a == key)?.1;
-                on.then(|| channel_name(source)).flatten()
-            })
-            .collect()
-    } else {
-        let source = value(xml, "Source", "Value").unwrap_or("");
-        vec![channel_name(source).unwrap_or_else(|| "CH1".into())]
+    let start = number("XStart")?;
+    let interval = match props.value("Resolution") {
+        Some(_) => Stated::interval(number("Resolution")?, format!("{name}: Resolution")),
+        None => Stated::interval(
+            (number("XStop")? - start) / record_length,
+            format!("{name}: (XStop - XStart) / RecordLength"),
+        ),
     };
+    let channels = channels(&props);
     if channels.is_empty() {
-        bail!("{name}: no exported channel (MultiChannelExportState)");
+        bail!("{name}: no exported channel (Source, MultiChannelExportState)");
     }
     Ok(Companion {
-        interval: Stated::interval(resolution, format!("{name}: Resolution")),
-        start: number("XStart")?,
+        interval,
+        start,
         record_length: record_length as u64,
-        time_column: format.contains("_XY"),
+        time_column: props.value("SignalFormat").unwrap_or("").contains("_XY"),
         channels,
-        unit: (value(xml, "BaseUnit", "Value") == Some("eRS_UNIT_LEVEL_V")).then(|| "V".into()),
-        firmware: value(xml, "FirmwareVersion", "Value")
+        unit: (props.value("BaseUnit") == Some("eRS_UNIT_LEVEL_V")).then(|| "V".into()),
+        firmware: props
+            .value("FirmwareVersion")
             .filter(|v| !v.is_empty())
             .map(str::to_owned),
         name,
