@@ -18,6 +18,7 @@ fn rigol_exports() {
         "rigol_ds1000e.csv",
         "rigol_ds1000b.csv",
         "rigol_ds1000d.csv",
+        "rigol_time_units.csv",
         "rigol_ultrascope.csv",
         "rigol_ultrascope_sep.csv",
         "rigol_t0_tinc.csv",
