@@ -59,6 +59,9 @@ pub(crate) const FORMAT: Format = Format {
 /// Most header lines before the first data row.
 const MAX_HEADER_LINES: usize = 10_000;
 
+/// Most fields in all header lines together (each is kept as text).
+const MAX_HEADER_FIELDS: usize = 100_000;
+
 /// Bytes the probe and the separator detection look at.
 const HEAD: usize = 64 << 10;
 
@@ -138,6 +141,7 @@ fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
     let sep = separator(&mut lines);
     let mut fields: Vec<Field<'_>> = Vec::new();
     let mut header: Vec<HeaderLine> = Vec::new();
+    let mut header_fields = 0;
     let (rows, width) = loop {
         let before = lines.clone();
         let Some((line, bytes)) = lines.next() else {
@@ -172,11 +176,20 @@ fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
         if header.len() >= MAX_HEADER_LINES {
             bail!("no row of numbers in the first {MAX_HEADER_LINES} lines");
         }
+        header_fields += fields.len();
+        if header_fields > MAX_HEADER_FIELDS {
+            bail!(
+                "line {line}: the header holds more than {MAX_HEADER_FIELDS} fields before \
+                 the first row of numbers"
+            );
+        }
         header.push(HeaderLine {
             line,
             fields: fields.iter().map(Field::text).collect(),
         });
     };
+    // The X column, where there is one, is no channel.
+    input.check_channels(width.saturating_sub(1))?;
     let layout = match companion::find(input.path)? {
         Some(companion) if header.is_empty() => Layout::from_companion(companion, width)?,
         _ => Layout::new(&header, width)?,
@@ -211,17 +224,20 @@ fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
         &layout.x_label,
     )
     .map_err(|e| match (layout.x, x) {
-        (XKind::Guess, XAxis::None) => format!(
-            "{}; the first column is not a time axis (it goes down at {}), so all {} columns \
-             are read as channels",
-            e.0,
-            columns
-                .axis
-                .backwards_at()
-                .unwrap_or_else(|| "its start".into()),
-            samples.len()
-        )
-        .into(),
+        (XKind::Guess, XAxis::None) => {
+            let why = match columns.axis.backwards_at() {
+                Some(at) => format!("it goes down at {at}"),
+                None if !columns.axis_finite => "it holds values that are not finite".into(),
+                None => "it does not rise".into(),
+            };
+            format!(
+                "the file has no header and its first column is not a time axis ({why}), so \
+                 its {} columns are channels; {}",
+                samples.len(),
+                e.0
+            )
+            .into()
+        }
         _ => e,
     })?;
     let n = channels.len();
