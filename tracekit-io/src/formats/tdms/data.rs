@@ -54,7 +54,7 @@ pub(super) fn read(data: &[u8], tdms: &Tdms, channels: &mut [Channel]) -> Result
             .data_entries()
             .map(|(object, index)| (of_object[object], index))
             .collect();
-        if block.layout.interleaved {
+        if block.interleaved {
             interleaved(&bytes, block, &entries, channels, &mut scratch)?;
         } else {
             contiguous(&bytes, block, &entries, channels)?;

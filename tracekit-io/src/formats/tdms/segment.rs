@@ -67,8 +67,6 @@ pub(super) struct Layout {
     pub(super) entries: Vec<Entry>,
     /// Bytes of one chunk: the sizes of the objects with data.
     pub(super) chunk_size: u64,
-    /// Whether the values of the objects alternate (interleaved data).
-    pub(super) interleaved: bool,
 }
 
 impl Layout {
@@ -95,6 +93,8 @@ pub(super) struct Block {
     pub(super) partial: Option<Vec<u64>>,
     /// Byte order of the values.
     pub(super) order: Order,
+    /// Whether the values of the objects alternate (interleaved data).
+    pub(super) interleaved: bool,
 }
 
 /// A TDMS object: the file, a group or a channel.
@@ -239,21 +239,31 @@ impl Tdms {
         let layout = if toc & K_TOC_META_DATA != 0 {
             let new_list = toc & K_TOC_NEW_OBJ_LIST != 0;
             let base = previous.filter(|_| !new_list).map(|p| p.entries.clone());
-            let interleaved = toc & K_TOC_INTERLEAVED_DATA != 0;
-            Rc::new(self.meta_data(&bytes, lead_end, data_at, base, interleaved)?)
+            Rc::new(self.meta_data(&bytes, lead_end, data_at, base)?)
         } else {
             match previous {
                 Some(previous) => Rc::clone(previous),
                 None => bail!("the first segment has no meta data (kTocMetaData is not set)"),
             }
         };
+        // The ToC of this segment says how its data lies, even where the
+        // object list is the previous segment's.
+        let toc_interleaved = toc & K_TOC_INTERLEAVED_DATA != 0;
+        let interleaved = interleaved(&layout, toc_interleaved, &self.objects)?;
+        let block = Block {
+            at: data_at,
+            layout: Rc::clone(&layout),
+            chunks: 0,
+            partial: None,
+            order,
+            interleaved,
+        };
         self.count_values(
             at,
-            &layout,
-            data_at,
+            block,
             end,
             next_segment_offset == INCOMPLETE,
-            order,
+            toc_interleaved,
         )?;
         Ok((layout, end))
     }
@@ -266,7 +276,6 @@ impl Tdms {
         from: usize,
         to: usize,
         base: Option<Vec<Entry>>,
-        interleaved: bool,
     ) -> Result<Layout> {
         let mut entries = base.unwrap_or_default();
         let mut position: HashMap<usize, usize> = entries
@@ -352,7 +361,16 @@ impl Tdms {
                 "the meta data at offset {from} runs to offset {at}, past the segment's raw data at {to}"
             );
         }
-        layout(entries, interleaved, &self.objects)
+        let chunk_size = entries
+            .iter()
+            .filter(|e| e.has_data)
+            .filter_map(|e| e.index)
+            .try_fold(0u64, |sum, index| sum.checked_add(index.size))
+            .ok_or("a segment's chunk is more than 2^64 bytes")?;
+        Ok(Layout {
+            entries,
+            chunk_size,
+        })
     }
 
     /// The index of the object at `path`, created if new.
@@ -365,18 +383,18 @@ impl Tdms {
         self.objects.len() - 1
     }
 
-    /// Counts the chunks of raw data between `data_at` and `end` and adds
+    /// Counts the chunks of the block's raw data (up to `end`) and adds
     /// each object's values, as npTDMS does after reading a segment.
     fn count_values(
         &mut self,
         at: usize,
-        layout: &Rc<Layout>,
-        data_at: usize,
+        mut block: Block,
         end: usize,
         incomplete: bool,
-        order: Order,
+        toc_interleaved: bool,
     ) -> Result<()> {
-        let region = (end - data_at) as u64;
+        let layout = Rc::clone(&block.layout);
+        let region = (end - block.at) as u64;
         let chunk = layout.chunk_size;
         let (chunks, partial) = match (chunk, region % chunk.max(1)) {
             (0, _) if region == 0 => (0, None),
@@ -384,7 +402,10 @@ impl Tdms {
                 "the segment at offset {at} has {region} bytes of raw data but its objects have none"
             ),
             (_, 0) => (region / chunk, None),
-            (_, rest) if incomplete => (region / chunk, Some(partial_chunk(layout, rest))),
+            (_, rest) if incomplete => (
+                region / chunk,
+                Some(partial_chunk(&layout, rest, toc_interleaved)),
+            ),
             (_, rest) => bail!(
                 "the segment at offset {at} holds {region} bytes of raw data, not a whole number of \
                  {chunk}-byte chunks ({rest} bytes left over)"
@@ -414,13 +435,9 @@ impl Tdms {
             }
         }
         if chunks > 0 || partial.is_some() {
-            self.blocks.push(Block {
-                at: data_at,
-                layout: Rc::clone(layout),
-                chunks,
-                partial,
-                order,
-            });
+            block.chunks = chunks;
+            block.partial = partial;
+            self.blocks.push(block);
         }
         Ok(())
     }
@@ -467,53 +484,42 @@ fn read_raw_index(bytes: &Bytes<'_>, at: usize, path: &str) -> Result<(RawIndex,
     ))
 }
 
-/// The layout of an object list: its chunk size and whether it is read
-/// interleaved (npTDMS reads a lone string channel contiguously whatever
-/// the ToC says).
-fn layout(entries: Vec<Entry>, interleaved: bool, objects: &[Object]) -> Result<Layout> {
-    let mut chunk_size = 0u64;
+/// Whether a segment's data is read interleaved: as its ToC says, except
+/// that npTDMS reads a lone string channel contiguously whatever the ToC says.
+fn interleaved(layout: &Layout, toc_interleaved: bool, objects: &[Object]) -> Result<bool> {
+    if !toc_interleaved {
+        return Ok(false);
+    }
     let mut values = None;
     let (mut count, mut without_size) = (0, 0);
-    for entry in entries.iter().filter(|e| e.has_data) {
-        let Some(index) = entry.index else { continue };
-        chunk_size = chunk_size
-            .checked_add(index.size)
-            .ok_or("a segment's chunk is more than 2^64 bytes")?;
+    for (object, index) in layout.data_entries() {
         count += 1;
         without_size += usize::from(index.data_type.size().is_none());
-        if interleaved && *values.get_or_insert(index.values) != index.values {
+        let first = *values.get_or_insert(index.values);
+        if first != index.values {
             bail!(
-                "interleaved object {} has {} values per chunk, the others {}",
-                objects[entry.object].path,
-                index.values,
-                values.unwrap_or(0)
+                "interleaved object {} has {} values per chunk, the others {first}",
+                objects[object].path,
+                index.values
             );
         }
     }
-    let interleaved = match (interleaved, without_size, count) {
-        (false, _, _) => false,
-        (true, 0, _) => true,
-        (true, 1, 1) => false,
-        (true, _, _) => {
-            bail!("an interleaved segment holds string data, which cannot be interleaved")
-        }
-    };
-    Ok(Layout {
-        entries,
-        chunk_size,
-        interleaved,
-    })
+    match (without_size, count) {
+        (0, _) => Ok(true),
+        (1, 1) => Ok(false),
+        _ => bail!("an interleaved segment holds string data, which cannot be interleaved"),
+    }
 }
 
 /// Values of each data object in a final chunk of `rest` bytes, as npTDMS
 /// splits it (`_compute_final_chunk_lengths`): interleaved rows in
 /// proportion, contiguous objects filled in order.
-fn partial_chunk(layout: &Layout, mut rest: u64) -> Vec<u64> {
+fn partial_chunk(layout: &Layout, mut rest: u64, interleaved: bool) -> Vec<u64> {
     let data: Vec<RawIndex> = layout.data_entries().map(|(_, index)| index).collect();
     if data.iter().any(|i| i.data_type.size().is_none()) {
         return vec![0; data.len()];
     }
-    if layout.interleaved {
+    if interleaved {
         let chunk = layout.chunk_size.max(1);
         return data
             .iter()
