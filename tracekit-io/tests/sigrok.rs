@@ -1,5 +1,9 @@
 //! sigrok session files: fixtures written by `scripts/fixtures/sigrok.py`
 //! to the documented layout, damaged copies, zip bombs and metadata errors.
+#![allow(
+    unreachable_pub,
+    reason = "tests/common/mod.rs makes its helpers `pub` for every test crate"
+)]
 
 mod common;
 
@@ -92,6 +96,9 @@ fn declared_sizes_are_checked_against_the_sample_limit() {
     );
 }
 
+/// ZIP members: (name, bytes).
+type Members<'a> = &'a [(&'a str, &'a [u8])];
+
 /// The CRC-32 of the ZIP format.
 fn crc32(data: &[u8]) -> u32 {
     let mut crc = !0u32;
@@ -177,8 +184,8 @@ fn a_hand_made_stored_session_reads() {
 
 #[test]
 fn metadata_errors_say_what_is_wrong() {
-    let logic: &[(&str, &[u8])] = &[("logic-1-1", &[0, 1, 2])];
-    let cases: [(&str, &[(&str, &[u8])], &str); 8] = [
+    let logic: Members<'_> = &[("logic-1-1", &[0, 1, 2])];
+    let cases: [(&str, Members<'_>, &str); 8] = [
         (
             "samplerate=1 MHz\nprobe9=X\nunitsize=1\n",
             logic,

@@ -141,7 +141,7 @@ impl Member<'_> {
             DEFLATED => {
                 // One byte more than declared: a stream that writes it
                 // inflates past its declared size.
-                let room = size.checked_add(1).unwrap_or(usize::MAX);
+                let room = size.saturating_add(1);
                 reserve(out, room)?;
                 out.resize(start + room, 0);
                 let written = inflate(self.data, &mut out[start..]);

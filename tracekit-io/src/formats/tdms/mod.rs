@@ -39,6 +39,10 @@ pub(crate) const FORMAT: Format = Format {
     read,
 };
 
+/// The channels of a file as `(object, group name)` in npTDMS's order, and
+/// the group objects by name.
+type Channels = (Vec<(usize, String)>, HashMap<String, usize>);
+
 /// Properties that become the trace's time base and units, not attributes.
 const TIME_BASE: [&str; 3] = ["wf_increment", "wf_start_offset", "unit_string"];
 
@@ -97,7 +101,7 @@ fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
 /// The channels, as `(object, group name)`, in npTDMS's order (groups in
 /// the order of their group objects, then groups that have only channel
 /// objects; channels in the order first seen), and the group objects by name.
-fn channel_order(tdms: &Tdms) -> Result<(Vec<(usize, String)>, HashMap<String, usize>)> {
+fn channel_order(tdms: &Tdms) -> Result<Channels> {
     let mut order: Vec<String> = Vec::new();
     let mut groups = HashMap::new();
     let mut channels: Vec<(usize, String)> = Vec::new();
