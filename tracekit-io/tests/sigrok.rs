@@ -1,9 +1,5 @@
 //! sigrok session files: fixtures written by `scripts/fixtures/sigrok.py`
 //! to the documented layout, damaged copies, zip bombs and metadata errors.
-#![allow(
-    unreachable_pub,
-    reason = "tests/common/mod.rs makes its helpers `pub` for every test crate"
-)]
 
 mod common;
 

@@ -1,10 +1,6 @@
 //! NI TDMS files: fixtures written by `scripts/fixtures/tdms.py` (with
 //! npTDMS's writer, and segment by segment to NI's document), their values
 //! as npTDMS reads them; damaged copies and refused files.
-#![allow(
-    unreachable_pub,
-    reason = "tests/common/mod.rs makes its helpers `pub` for every test crate"
-)]
 
 mod common;
 
