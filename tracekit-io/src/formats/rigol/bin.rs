@@ -1,0 +1,375 @@
+//! Rigol BIN, the `RG` container (`ksy/rigol_mso5000_bin`,
+//! `rigol_7000_8000_bin`, `rigol_dho800_1000_bin`; the MSO7000/8000 manuals'
+//! "Binary Data Format (.bin)" and the DHO1000 User Guide §19.2.4): a file
+//! header, then for each waveform a waveform header and its buffers, each a
+//! data header and `buffer_size` bytes of samples.
+//!
+//! | version | scopes | file header | waveform header | data header |
+//! |---------|--------|-------------|-----------------|-------------|
+//! | `RG01`  | MSO5000 | 12 bytes, u32 sizes | `header_size`, at least 140 | 12 bytes, u32 `buffer_size` |
+//! | `RG01`  | MSO7000 / MSO8000 (first `header_size` 128) | 12 bytes | 128 bytes | 12 bytes |
+//! | `RG03`  | DHO800 / DHO1000 | 16 bytes, u64 sizes | 140 bytes | 16 bytes, u64 `buffer_size` |
+//!
+//! Every waveform of the file becomes traces, in file order: an analog
+//! buffer (float32 volts, or the unit of `y_units`; NaN read as 0 and
+//! infinities as the largest float32, as RigolWFM's `nan_to_num`) is one
+//! trace named by the waveform's label (`CH1`; an unlabelled one `CH<n>` in
+//! order); a logic record (its bytes one bit per line) is eight 0/1 traces
+//! `D0`..`D7` (the next record `D8`..`D15`). A waveform of several buffers
+//! (peak detect: maximum and minimum) gives one trace per buffer, the
+//! buffer's kind after the label (`CH1 max`). Time: `x_increment` per
+//! point, the first at `-x_origin` (RigolWFM finds `x_origin` stored as the
+//! pre-trigger distance).
+//!
+//! Old MSO5074 firmware wrote files of several concatenated `RG01` blocks
+//! whose headers (144 bytes) do not describe their data; like RigolWFM, this
+//! reader refuses them.
+
+use tracekit_core::Trace;
+
+use super::common::{Channel, traces};
+use crate::{
+    bytes::{Bytes, Order},
+    convert::{ByteOrder, SampleType, decode},
+    error::{Result, bail},
+    registry::Input,
+};
+
+/// Whether `data` starts like a Rigol BIN: `RG` and a two-digit version.
+pub(super) fn probe(data: &[u8]) -> bool {
+    data.len() >= 4 && data.starts_with(b"RG") && data[2..4].iter().all(u8::is_ascii_digit)
+}
+
+/// The three variants of the container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// `RG01` with 140-byte (or longer) waveform headers.
+    Mso5000,
+    /// `RG01` with 128-byte waveform headers.
+    Mso7000,
+    /// `RG03`.
+    Dho,
+}
+
+impl Layout {
+    /// Size of the file header.
+    fn file_header(self) -> usize {
+        if self == Layout::Dho { 16 } else { 12 }
+    }
+
+    /// The least a waveform header takes, whatever its `header_size` says.
+    fn waveform_header(self) -> usize {
+        if self == Layout::Mso7000 { 128 } else { 140 }
+    }
+
+    /// The least a data header takes.
+    fn data_header(self) -> usize {
+        if self == Layout::Dho { 16 } else { 12 }
+    }
+
+    /// The family, for the attribute `family`.
+    fn family(self, model: &str) -> &'static str {
+        match self {
+            Layout::Mso5000 => "MSO5000",
+            Layout::Mso7000 if model.starts_with("MSO8") || model.starts_with("DS8") => "MSO8000",
+            Layout::Mso7000 => "MSO7000",
+            Layout::Dho if model.starts_with("DHO8") || model.starts_with("HDO8") => "DHO800",
+            Layout::Dho => "DHO1000",
+        }
+    }
+}
+
+/// A waveform header (Table 19.3; offsets within it).
+struct WaveformHeader {
+    /// `header_size` (u32 at 0).
+    header_size: u32,
+    /// `waveform_type` (u32 at 4; 6 is logic).
+    waveform_type: u32,
+    /// `n_buffers` (u32 at 8).
+    n_buffers: u32,
+    /// `n_pts` (u32 at 12).
+    n_pts: u32,
+    /// `x_increment` (f64 at 32), s.
+    x_increment: f64,
+    /// `x_origin` (f64 at 40), s.
+    x_origin: f64,
+    /// `y_units` (u32 at 52).
+    y_units: u32,
+    /// `date` (16 bytes of text at 56).
+    date: String,
+    /// `time_str` (16 bytes at 72).
+    time: String,
+    /// `frame_string` / `model` (24 bytes at 88): `MODEL:SERIAL`.
+    frame: String,
+    /// `waveform_label` / `channel_name` (16 bytes at 112).
+    label: String,
+}
+
+impl WaveformHeader {
+    fn read(bytes: &Bytes<'_>, at: usize) -> Result<WaveformHeader> {
+        Ok(WaveformHeader {
+            header_size: bytes.u32(at)?,
+            waveform_type: bytes.u32(at + 4)?,
+            n_buffers: bytes.u32(at + 8)?,
+            n_pts: bytes.u32(at + 12)?,
+            x_increment: bytes.f64(at + 32)?,
+            x_origin: bytes.f64(at + 40)?,
+            y_units: bytes.u32(at + 52)?,
+            date: bytes.text(at + 56, 16)?,
+            time: bytes.text(at + 72, 16)?,
+            frame: bytes.text(at + 88, 24)?,
+            label: bytes.text(at + 112, 16)?,
+        })
+    }
+}
+
+/// The unit of a `unit_enum` code.
+fn unit(code: u32) -> &'static str {
+    match code {
+        1 => "V",
+        2 => "s",
+        4 => "A",
+        5 => "dB",
+        6 => "Hz",
+        _ => "",
+    }
+}
+
+/// A float32 as RigolWFM's `nan_to_num` leaves it: NaN 0, infinities the
+/// largest float32 of their sign.
+fn finite(v: f64) -> f64 {
+    if v.is_nan() {
+        0.0
+    } else if v.is_infinite() {
+        f64::from(f32::MAX).copysign(v)
+    } else {
+        v
+    }
+}
+
+/// One buffer: what kind it is and its bytes.
+struct Buffer<'a> {
+    /// `buffer_type` (u16).
+    buffer_type: u16,
+    /// `bytes_per_point` (u16).
+    bytes_per_point: u16,
+    /// The samples.
+    data: &'a [u8],
+}
+
+/// Whether a waveform is a logic record, and how its buffer's samples read.
+enum Kind {
+    /// Float32 samples in the waveform's unit.
+    Analog,
+    /// One byte a point.
+    LogicBytes,
+    /// Float32 counts, clipped to a byte (RigolWFM `_logic_byte_samples`).
+    LogicCounts,
+}
+
+fn kind(layout: Layout, header: &WaveformHeader, buffer: &Buffer<'_>) -> Result<Kind> {
+    let (t, width) = (buffer.buffer_type, buffer.bytes_per_point);
+    // The buffer type of one-byte digital data, and the analog float32 ones.
+    let (digital, analog): (u16, &[u16]) = match layout {
+        Layout::Dho => (5, &[1, 2, 3]),
+        _ => (6, &[1, 2, 3, 4, 5]),
+    };
+    let logic = header.waveform_type == 6
+        || header.label.to_ascii_uppercase().starts_with("LA")
+        || t == digital;
+    Ok(match (logic, t, width) {
+        (true, _, 1) if t == digital => Kind::LogicBytes,
+        (true, 5, 4) if layout != Layout::Dho => Kind::LogicCounts,
+        (false, _, 4) if analog.contains(&t) => Kind::Analog,
+        _ => bail!(
+            "{}: unsupported {} buffer (buffer_type {t}, {width} bytes per point)",
+            header.label,
+            if logic { "logic" } else { "analog" }
+        ),
+    })
+}
+
+/// Counts traces made so far, for the names of unlabelled and logic waveforms.
+#[derive(Default)]
+struct Counters {
+    analog: usize,
+    logic: usize,
+}
+
+/// The traces of one buffer of a waveform.
+fn buffer_channels(
+    layout: Layout,
+    header: &WaveformHeader,
+    buffer: &Buffer<'_>,
+    several: bool,
+    counters: &mut Counters,
+    input: &Input<'_>,
+) -> Result<Vec<Channel>> {
+    let width = usize::from(buffer.bytes_per_point.max(1));
+    if buffer.data.len() % width != 0 {
+        bail!(
+            "{}: a buffer of {} bytes is not whole samples of {width} bytes",
+            header.label,
+            buffer.data.len()
+        );
+    }
+    let points = (buffer.data.len() / width) as u64;
+    input.check_samples(points)?;
+    if layout == Layout::Mso5000 && points != u64::from(header.n_pts) {
+        bail!(
+            "truncated: header says {} samples, its buffer holds {points}",
+            header.n_pts
+        );
+    }
+    let (spp, start) = (header.x_increment, -header.x_origin);
+    let (model, serial) = match header.frame.split_once(':') {
+        Some((model, serial)) => (model.to_owned(), serial.to_owned()),
+        None => (header.frame.clone(), String::new()),
+    };
+    let common = |channel: Channel| {
+        channel
+            .with("model", &model)
+            .with("serial", &serial)
+            .with("family", layout.family(&model))
+            .with("date", &header.date)
+            .with("time", &header.time)
+    };
+    let kind = kind(layout, header, buffer)?;
+    if let Kind::Analog = kind {
+        counters.analog += 1;
+        let mut name = if header.label.is_empty() {
+            format!("CH{}", counters.analog)
+        } else {
+            header.label.clone()
+        };
+        if several {
+            match buffer.buffer_type {
+                2 => name.push_str(" max"),
+                3 => name.push_str(" min"),
+                _ => {}
+            }
+        }
+        let samples = decode(buffer.data, SampleType::F32, ByteOrder::Little, finite);
+        let mut channel = common(Channel::new(name, samples, spp, start));
+        channel.units = unit(header.y_units).into();
+        return Ok(vec![channel]);
+    }
+    let values = match kind {
+        Kind::LogicCounts => decode(buffer.data, SampleType::F32, ByteOrder::Little, |v| {
+            finite(v).clamp(0.0, 255.0).trunc()
+        }),
+        _ => decode(buffer.data, SampleType::U8, ByteOrder::Little, |v| v),
+    };
+    let base = 8 * counters.logic;
+    counters.logic += 1;
+    Ok((0..8)
+        .map(|bit| {
+            let samples = values
+                .iter()
+                .map(|&v| f64::from((v as u8) >> bit & 1))
+                .collect();
+            let mut channel = common(Channel::new(format!("D{}", base + bit), samples, spp, start))
+                .with("logic_label", &header.label);
+            channel.units = String::new();
+            channel
+        })
+        .collect())
+}
+
+/// Old MSO5074 exports: several `RG01` blocks with 144-byte headers
+/// (RigolWFM `_looks_like_malformed_5074`).
+fn looks_like_concatenated_5074(data: &[u8]) -> bool {
+    data.starts_with(b"RG01")
+        && data.windows(4).filter(|w| *w == b"RG01").nth(1).is_some()
+        && Bytes::new(data, Order::Little).u32(12).ok() == Some(144)
+}
+
+/// `at + len`, which must lie within the file of `size` bytes.
+fn past(at: usize, len: usize, size: usize) -> Result<usize> {
+    match at.checked_add(len) {
+        Some(end) if end <= size => Ok(end),
+        _ => bail!("truncated: a header of {len} bytes at offset {at}, file holds {size}"),
+    }
+}
+
+/// Reads the waveforms; returns the channels and where the last one ended.
+fn waveforms(input: &Input<'_>, layout: Layout) -> Result<(Vec<Channel>, usize)> {
+    let bytes = Bytes::new(input.data, Order::Little);
+    let n_waveforms = if layout == Layout::Dho {
+        bytes.u32(12)?
+    } else {
+        bytes.u32(8)?
+    };
+    input.check_channels(usize::try_from(n_waveforms).unwrap_or(usize::MAX))?;
+    let mut at = layout.file_header();
+    let mut channels = Vec::new();
+    let mut counters = Counters::default();
+    for _ in 0..n_waveforms {
+        let header = WaveformHeader::read(&bytes, at)?;
+        let len = (header.header_size as usize).max(layout.waveform_header());
+        at = past(at, len, bytes.len())?;
+        let several = header.n_buffers > 1;
+        for _ in 0..header.n_buffers.max(1) {
+            let header_size = bytes.u32(at)? as usize;
+            let buffer_type = bytes.u16(at + 4)?;
+            let bytes_per_point = bytes.u16(at + 6)?;
+            let buffer_size = if layout == Layout::Dho {
+                bytes.u64(at + 8)?
+            } else {
+                u64::from(bytes.u32(at + 8)?)
+            };
+            at = past(at, header_size.max(layout.data_header()), bytes.len())?;
+            let Some(data) = usize::try_from(buffer_size)
+                .ok()
+                .and_then(|n| bytes.slice(at, n).ok())
+            else {
+                bail!(
+                    "truncated: {} declares a buffer of {buffer_size} bytes at offset {at}, file holds {}",
+                    if header.label.is_empty() { "a waveform" } else { &header.label },
+                    bytes.len()
+                );
+            };
+            at += data.len();
+            let buffer = Buffer {
+                buffer_type,
+                bytes_per_point,
+                data,
+            };
+            channels.extend(buffer_channels(
+                layout,
+                &header,
+                &buffer,
+                several,
+                &mut counters,
+                input,
+            )?);
+        }
+    }
+    Ok((channels, at))
+}
+
+pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
+    let bytes = Bytes::new(input.data, Order::Little);
+    let version = bytes.text(2, 2)?;
+    let layout = match version.as_str() {
+        "01" if bytes.u32(12)? == 128 => Layout::Mso7000,
+        "01" => Layout::Mso5000,
+        "03" => Layout::Dho,
+        _ => bail!("unknown Rigol BIN version 'RG{version}' (tracekit reads RG01 and RG03)"),
+    };
+    let concatenated = layout == Layout::Mso5000 && looks_like_concatenated_5074(input.data);
+    let channels = match waveforms(input, layout) {
+        Ok((_, end)) if concatenated && end != input.data.len() => None,
+        Ok((channels, _)) => Some(channels),
+        Err(_) if concatenated => None,
+        Err(e) => return Err(e),
+    };
+    let Some(channels) = channels else {
+        bail!(
+            "an old MSO5074 export of concatenated RG01 blocks, whose headers do not \
+             describe its data (no calibration, wrong sizes): not readable"
+        );
+    };
+    let version = format!("RG{version}");
+    traces(channels, &[("file_version", version)])
+}
