@@ -27,7 +27,7 @@
 
 use tracekit_core::Trace;
 
-use super::common::{Channel, traces};
+use super::common::{Channel, require_points, traces};
 use crate::{
     bytes::{Bytes, Order},
     convert::{ByteOrder, SampleType, decode},
@@ -123,6 +123,15 @@ impl WaveformHeader {
     }
 }
 
+/// A waveform's label for messages.
+fn name(header: &WaveformHeader) -> &str {
+    if header.label.is_empty() {
+        "a waveform"
+    } else {
+        &header.label
+    }
+}
+
 /// The unit of a `unit_enum` code.
 fn unit(code: u32) -> &'static str {
     match code {
@@ -183,7 +192,7 @@ fn kind(layout: Layout, header: &WaveformHeader, buffer: &Buffer<'_>) -> Result<
         (false, _, 4) if analog.contains(&t) => Kind::Analog,
         _ => bail!(
             "{}: unsupported {} buffer (buffer_type {t}, {width} bytes per point)",
-            header.label,
+            name(header),
             if logic { "logic" } else { "analog" }
         ),
     })
@@ -209,11 +218,12 @@ fn buffer_channels(
     if buffer.data.len() % width != 0 {
         bail!(
             "{}: a buffer of {} bytes is not whole samples of {width} bytes",
-            header.label,
+            name(header),
             buffer.data.len()
         );
     }
     let points = (buffer.data.len() / width) as u64;
+    require_points(points, name(header))?;
     input.check_samples(points)?;
     if layout == Layout::Mso5000 && points != u64::from(header.n_pts) {
         bail!(
@@ -268,8 +278,13 @@ fn buffer_channels(
                 .iter()
                 .map(|&v| f64::from((v as u8) >> bit & 1))
                 .collect();
-            let mut channel = common(Channel::new(format!("D{}", base + bit), samples, spp, start))
-                .with("logic_label", &header.label);
+            let mut channel = common(Channel::new(
+                format!("D{}", base + bit),
+                samples,
+                spp,
+                start,
+            ))
+            .with("logic_label", &header.label);
             channel.units = String::new();
             channel
         })
@@ -325,7 +340,7 @@ fn waveforms(input: &Input<'_>, layout: Layout) -> Result<(Vec<Channel>, usize)>
             else {
                 bail!(
                     "truncated: {} declares a buffer of {buffer_size} bytes at offset {at}, file holds {}",
-                    if header.label.is_empty() { "a waveform" } else { &header.label },
+                    name(&header),
                     bytes.len()
                 );
             };

@@ -33,6 +33,15 @@ pub(super) fn start_linspace(time_offset: f64, points: u64, seconds_per_point: f
     -h + time_offset
 }
 
+/// An error unless the header declares some points: a capture of none is a
+/// damaged header, not an empty record.
+pub(super) fn require_points(points: u64, what: &str) -> Result<()> {
+    if points == 0 {
+        bail!("the header says {what} holds 0 points");
+    }
+    Ok(())
+}
+
 /// The probe attenuation of a `probe_ratio` code (`x0_01` .. `x1000`); a code
 /// beyond the table reads as 1000, as the Kaitai expression's last branch does.
 pub(super) fn probe_ratio(code: u8) -> f64 {
@@ -84,7 +93,12 @@ pub(super) struct Channel {
 
 impl Channel {
     /// A channel in volts with no attributes yet.
-    pub(super) fn new(name: String, samples: Vec<f64>, seconds_per_point: f64, start: f64) -> Channel {
+    pub(super) fn new(
+        name: String,
+        samples: Vec<f64>,
+        seconds_per_point: f64,
+        start: f64,
+    ) -> Channel {
         Channel {
             name,
             samples,
@@ -112,7 +126,10 @@ impl Channel {
 
 /// The traces of `channels`, each with `vendor` = `Rigol`, the file-wide
 /// attributes `file` (empty values left out) and its own.
-pub(super) fn traces(channels: Vec<Channel>, file: &[(&'static str, String)]) -> Result<Vec<Trace>> {
+pub(super) fn traces(
+    channels: Vec<Channel>,
+    file: &[(&'static str, String)],
+) -> Result<Vec<Trace>> {
     channels
         .into_iter()
         .map(|channel| {

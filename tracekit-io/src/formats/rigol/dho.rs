@@ -178,20 +178,30 @@ pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
         .position(|&b| b != 0)
         .map_or(data.len(), |p| blocks_end + p);
     if offset + DATA_HEADER >= data.len() {
-        bail!("truncated: no data section after the metadata blocks (file holds {} bytes)", data.len());
+        bail!(
+            "truncated: no data section after the metadata blocks (file holds {} bytes)",
+            data.len()
+        );
     }
     let total = bytes.u64(offset)?;
     if total == 0 || total > 2_000_000_000 {
-        bail!("the data section's sample count {total} at offset {offset} is not between 1 and 2000000000");
+        bail!(
+            "the data section's sample count {total} at offset {offset} is not between 1 and 2000000000"
+        );
     }
     let hint = bytes.u32(offset + 24)?;
     let (points, n_channels) = if hint > 0 {
-        (u64::from(hint), (total as f64 / f64::from(hint)).round_ties_even())
+        (
+            u64::from(hint),
+            (total as f64 / f64::from(hint)).round_ties_even(),
+        )
     } else {
         (total, 1.0)
     };
     if !(1.0..=4.0).contains(&n_channels) {
-        bail!("the data section holds {total} samples of {hint} points: {n_channels} channels, not 1 to 4");
+        bail!(
+            "the data section holds {total} samples of {hint} points: {n_channels} channels, not 1 to 4"
+        );
     }
     let n_channels = n_channels as usize;
     input.check_samples(points)?;
@@ -201,7 +211,11 @@ pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
         t if t > 1_000_000_000 => 1,
         t => t,
     };
-    let tick = if dho800 { DHO800_TICK_S } else { DHO1000_TICK_S };
+    let tick = if dho800 {
+        DHO800_TICK_S
+    } else {
+        DHO1000_TICK_S
+    };
     let x_increment = f64::from(ticks) * tick;
     let x_origin = -(points as f64 / 2.0) * x_increment;
     let family = if dho800 { "DHO800" } else { "DHO1000" };
@@ -233,8 +247,5 @@ pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
                 .with("start_assumed", START_ASSUMED),
         );
     }
-    traces(
-        channels,
-        &[("model", model), ("family", family.into())],
-    )
+    traces(channels, &[("model", model), ("family", family.into())])
 }

@@ -10,7 +10,7 @@
 
 use tracekit_core::Trace;
 
-use super::common::{Channel, start_linspace, traces, volts_from_codes};
+use super::common::{Channel, require_points, start_linspace, traces, volts_from_codes};
 use crate::{
     bytes::{Bytes, Order, sample_block},
     error::Result,
@@ -69,6 +69,7 @@ impl ChannelHeader {
 pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
     let bytes = Bytes::new(input.data, Order::Little);
     let points = bytes.u32(POINTS)?;
+    require_points(u64::from(points), "each channel")?;
     input.check_samples(u64::from(points))?;
     let model = bytes.text(SCOPETYPE, 8)?;
     let seconds_per_point = 1.0 / f64::from(bytes.f32(SAMPLE_RATE)?);
@@ -106,6 +107,10 @@ pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
                 .with("inverted", ch.inverted),
         );
     }
-    let model = if model.is_empty() { "DS1000B".to_owned() } else { model };
+    let model = if model.is_empty() {
+        "DS1000B".to_owned()
+    } else {
+        model
+    };
     traces(channels, &[("model", model), ("family", "DS1000B".into())])
 }

@@ -13,7 +13,7 @@
 
 use tracekit_core::Trace;
 
-use super::common::{Channel, start_linspace, traces, volts_from_codes};
+use super::common::{Channel, require_points, start_linspace, traces, volts_from_codes};
 use crate::{
     bytes::{Bytes, Order, sample_block},
     error::Result,
@@ -63,6 +63,7 @@ impl ChannelHeader {
 pub(super) fn read(input: &Input<'_>, data_offset: usize) -> Result<Vec<Trace>> {
     let bytes = Bytes::new(input.data, Order::Little);
     let points = bytes.u32(POINTS)?;
+    require_points(u64::from(points), "each channel")?;
     input.check_samples(u64::from(points))?;
     let seconds_per_point = 1.0 / f64::from(bytes.f32(SAMPLE_RATE)?);
     let time_offset = 1.0e-12 * bytes.i64(TIME_OFFSET)? as f64;

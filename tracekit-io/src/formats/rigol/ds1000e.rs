@@ -17,7 +17,7 @@
 
 use tracekit_core::Trace;
 
-use super::common::{Channel, start_sample_aligned, traces, volts_from_codes};
+use super::common::{Channel, require_points, start_sample_aligned, traces, volts_from_codes};
 use crate::{
     bytes::{Bytes, Order, sample_block},
     error::{Result, bail},
@@ -82,7 +82,11 @@ pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
     let bytes = Bytes::new(input.data, Order::Little);
     let roll_stop = bytes.u32(ROLL_STOP)?;
     // `ch1_skip`: the invalid bytes after each channel in roll mode.
-    let skip = if roll_stop == 0 { 0 } else { u64::from(roll_stop) + 2 };
+    let skip = if roll_stop == 0 {
+        0
+    } else {
+        u64::from(roll_stop) + 2
+    };
     let ch1_depth = bytes.u32(CH1_POINTS)?;
     let ch2_points_tmp = bytes.u32(CH2_POINTS)?;
     let headers = [
@@ -120,6 +124,7 @@ pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
                 k + 1
             );
         };
+        require_points(points, &format!("CH{}", k + 1))?;
         input.check_samples(points)?;
         let raw = sample_block(&bytes, offset, points, 1)?;
         // Past the samples and the roll-mode padding (both within the file or not needed).

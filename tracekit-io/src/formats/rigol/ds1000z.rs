@@ -24,7 +24,8 @@ use tracekit_core::Trace;
 
 use super::{
     common::{
-        Channel, coupling, probe_ratio, start_sample_aligned, traces, volts_from_codes, wfm_unit,
+        Channel, coupling, probe_ratio, require_points, start_sample_aligned, traces,
+        volts_from_codes, wfm_unit,
     },
     ds1000z_logic::{self, Split},
 };
@@ -96,12 +97,17 @@ pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
     let enabled_count = enabled.iter().filter(|&&e| e).count();
     // `total_channels` and `stride`.
     let total_channels = enabled_count.max(1);
-    let stride = if total_channels == 3 { 4 } else { total_channels };
+    let stride = if total_channels == 3 {
+        4
+    } else {
+        total_channels
+    };
     let memory_depth = bytes.u32(MEMORY_DEPTH)?;
     let points = u64::from(memory_depth) / stride as u64;
+    require_points(points, "each channel")?;
     input.check_samples(points)?;
-    let data_offset = u64::from(bytes.u32(HORIZONTAL_OFFSET)?)
-        + u64::from(bytes.u32(HORIZONTAL_SIZE)?);
+    let data_offset =
+        u64::from(bytes.u32(HORIZONTAL_OFFSET)?) + u64::from(bytes.u32(HORIZONTAL_SIZE)?);
     let len = points * stride as u64;
     let raw = usize::try_from(data_offset)
         .ok()
@@ -138,7 +144,11 @@ pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
         let volt_per_division = if ch.inverted { -ch.scale } else { ch.scale };
         let y_scale = -volt_per_division / 20.0;
         let bias = if firmware == "00.04.04.SP3" && total_channels == 2 {
-            if ch.shift < 0.0 { volt_per_division / 5.0 } else { 0.0 }
+            if ch.shift < 0.0 {
+                volt_per_division / 5.0
+            } else {
+                0.0
+            }
         } else {
             volt_per_division
         };

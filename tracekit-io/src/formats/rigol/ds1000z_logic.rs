@@ -122,8 +122,13 @@ pub(super) fn traces(split: &Split, time_offset: f64, seconds_per_point: f64) ->
             let samples = decode(values, SampleType::U8, ByteOrder::Little, |code| {
                 f64::from((code as u8) >> bit & 1)
             });
-            let mut channel = Channel::new(format!("D{}", base + bit), samples, seconds_per_point, start)
-                .with("logic_mapping", mapping);
+            let mut channel = Channel::new(
+                format!("D{}", base + bit),
+                samples,
+                seconds_per_point,
+                start,
+            )
+            .with("logic_mapping", mapping);
             channel.units = String::new();
             out.push(channel);
         }

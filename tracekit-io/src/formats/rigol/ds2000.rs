@@ -23,7 +23,10 @@ use tracekit_core::Trace;
 
 use super::{
     channel_header::ChannelHeader,
-    common::{Channel, probe_ratio, start_sample_aligned, traces, volts_from_codes, wfm_unit},
+    common::{
+        Channel, probe_ratio, require_points, start_sample_aligned, traces, volts_from_codes,
+        wfm_unit,
+    },
 };
 use crate::{
     bytes::{Bytes, Order, sample_block},
@@ -53,7 +56,12 @@ const Z_PT_OFFSET: usize = 248;
 const WFM_LEN: usize = 252;
 
 /// The `len` codes at `channel_offset + z_pt_offset`.
-fn block<'a>(bytes: &Bytes<'a>, channel_offset: u32, z_pt_offset: u32, len: u64) -> Result<&'a [u8]> {
+fn block<'a>(
+    bytes: &Bytes<'a>,
+    channel_offset: u32,
+    z_pt_offset: u32,
+    len: u64,
+) -> Result<&'a [u8]> {
     let at = u64::from(channel_offset) + u64::from(z_pt_offset);
     sample_block(bytes, usize::try_from(at).unwrap_or(usize::MAX), len, 1)
 }
@@ -64,6 +72,7 @@ pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
     let firmware = bytes.text(FIRMWARE, 20)?;
     let interwoven = bytes.u8(INTERWOVEN)? & 1 != 0;
     let wfm_len = bytes.u32(WFM_LEN)?;
+    require_points(u64::from(wfm_len), "each channel")?;
     input.check_samples(u64::from(wfm_len))?;
     let z_pt_offset = bytes.u32(Z_PT_OFFSET)?;
     let storage_depth = bytes.u32(STORAGE_DEPTH)?;
@@ -96,7 +105,11 @@ pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
             }
             let a = block(&bytes, offsets[0], z_pt_offset, half)?;
             let b = block(&bytes, offsets[1], z_pt_offset, half)?;
-            owned = a.iter().zip(b).flat_map(|(x, y)| [*x, *y]).collect::<Vec<u8>>();
+            owned = a
+                .iter()
+                .zip(b)
+                .flat_map(|(x, y)| [*x, *y])
+                .collect::<Vec<u8>>();
             &owned
         } else if offsets[k] == 0 {
             // No block saved for this channel.

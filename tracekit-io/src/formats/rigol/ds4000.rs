@@ -14,7 +14,8 @@ use tracekit_core::Trace;
 use super::{
     channel_header::ChannelHeader,
     common::{
-        Channel, coupling, probe_ratio, start_sample_aligned, traces, volts_from_codes, wfm_unit,
+        Channel, coupling, probe_ratio, require_points, start_sample_aligned, traces,
+        volts_from_codes, wfm_unit,
     },
 };
 use crate::{
@@ -46,6 +47,7 @@ pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
     let firmware = bytes.text(FIRMWARE, 20)?;
     let mask = bytes.u8(ENABLED)?;
     let mem_depth = bytes.u32(MEM_DEPTH)?;
+    require_points(u64::from(mem_depth), "each channel")?;
     input.check_samples(u64::from(mem_depth))?;
     let seconds_per_point = 1.0 / f64::from(bytes.f32(SAMPLE_RATE)?);
     let time_offset = 1.0e-12 * bytes.i64(ACTUAL_OFFSET)? as f64;

@@ -14,7 +14,8 @@ use tracekit_core::Trace;
 use super::{
     channel_header::ChannelHeader,
     common::{
-        Channel, coupling, probe_ratio, start_sample_aligned, traces, volts_from_codes, wfm_unit,
+        Channel, coupling, probe_ratio, require_points, start_sample_aligned, traces,
+        volts_from_codes, wfm_unit,
     },
 };
 use crate::{
@@ -50,12 +51,13 @@ pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
     let firmware = bytes.text(FIRMWARE, 20)?;
     let mask = bytes.u16(ENABLED)?;
     let wfm_len = bytes.u32(WFM_LEN)?;
+    require_points(u64::from(wfm_len), "each channel")?;
     input.check_samples(u64::from(wfm_len))?;
     let z_pt_offset = bytes.u32(Z_PT_OFFSET)?;
     let storage_depth = bytes.u32(STORAGE_DEPTH)?;
     let seconds_per_point = 1.0 / f64::from(bytes.f32(SAMPLE_RATE)?);
-    let time_offset = 1.0e-12 * bytes.i64(TIME_OFFSET)? as f64
-        + f64::from(z_pt_offset) * seconds_per_point;
+    let time_offset =
+        1.0e-12 * bytes.i64(TIME_OFFSET)? as f64 + f64::from(z_pt_offset) * seconds_per_point;
     let start = start_sample_aligned(time_offset, u64::from(storage_depth), seconds_per_point);
     let mut channels = Vec::new();
     for k in 0..4 {

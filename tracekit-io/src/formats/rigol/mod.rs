@@ -122,9 +122,7 @@ fn family(input: &Input<'_>) -> Option<Family> {
                 Family::Ds2000
             }
         }
-        [0x02, 0x00, 0x00, 0x00] if matches!(input.extension().as_str(), "wfm" | "") => {
-            Family::Dho
-        }
+        [0x02, 0x00, 0x00, 0x00] if matches!(input.extension().as_str(), "wfm" | "") => Family::Dho,
         _ => return None,
     })
 }
