@@ -24,6 +24,7 @@ const FIXTURES: &[&str] = &[
     "ds1000z.wfm",
     "ds1000z_sp3.wfm",
     "ds1000z_logic.wfm",
+    "ds1000z_logic_only.wfm",
     "ds2000.wfm",
     "ds2000_interwoven.wfm",
     "ds4000.wfm",
@@ -31,6 +32,7 @@ const FIXTURES: &[&str] = &[
     "dho800.wfm",
     "dho1000.wfm",
     "mso5000.bin",
+    "mso5000_order.bin",
     "mso8000.bin",
     "dho.bin",
 ];

@@ -10,12 +10,13 @@
 //! | `RG01`  | MSO7000 / MSO8000 (first `header_size` 128) | 12 bytes | 128 bytes | 12 bytes |
 //! | `RG03`  | DHO800 / DHO1000 | 16 bytes, u64 sizes | 140 bytes | 16 bytes, u64 `buffer_size` |
 //!
-//! Every waveform of the file becomes traces, in file order: an analog
-//! buffer (float32 volts, or the unit of `y_units`; NaN read as 0 and
-//! infinities as the largest float32, as RigolWFM's `nan_to_num`) is one
-//! trace named by the waveform's label (`CH1`; an unlabelled one `CH<n>` in
-//! order); a logic record (its bytes one bit per line) is eight 0/1 traces
-//! `D0`..`D7` (the next record `D8`..`D15`). A waveform of several buffers
+//! Every waveform of the file becomes traces: an analog buffer (float32
+//! volts, or the unit of `y_units`; NaN read as 0 and infinities as the
+//! largest float32, as RigolWFM's `nan_to_num`) is one trace named by the
+//! waveform's label (`CH1`; an unlabelled one `CH<n>` in order); a logic
+//! record (its bytes one bit per line) is eight 0/1 traces `D0`..`D7` (the
+//! next record `D8`..`D15`). Analog traces come first, in channel order as
+//! RigolWFM's channel slots have them, then the logic traces. A waveform of several buffers
 //! (peak detect: maximum and minimum) gives one trace per buffer, the
 //! buffer's kind after the label (`CH1 max`). Time: `x_increment` per
 //! point, the first at `-x_origin` (RigolWFM finds `x_origin` stored as the
@@ -205,7 +206,22 @@ struct Counters {
     logic: usize,
 }
 
-/// The traces of one buffer of a waveform.
+/// Where a trace goes in the file's list: analog channels first, by their
+/// channel number (`CH2` is slot 1; an unlabelled one its place among the
+/// analog waveforms), as RigolWFM orders its channel slots; logic traces
+/// after them, in file order.
+type Place = (u8, usize);
+
+/// The slot of a label `CH<n>` (or `C<n>`), as RigolWFM's `_channel_slot`.
+fn slot(label: &str) -> Option<usize> {
+    let upper = label.to_ascii_uppercase();
+    let digits = upper
+        .strip_prefix("CH")
+        .or_else(|| upper.strip_prefix('C'))?;
+    digits.parse::<usize>().ok()?.checked_sub(1)
+}
+
+/// The traces of one buffer of a waveform, each with its place in the list.
 fn buffer_channels(
     layout: Layout,
     header: &WaveformHeader,
@@ -213,7 +229,7 @@ fn buffer_channels(
     several: bool,
     counters: &mut Counters,
     input: &Input<'_>,
-) -> Result<Vec<Channel>> {
+) -> Result<Vec<(Place, Channel)>> {
     let width = usize::from(buffer.bytes_per_point.max(1));
     if buffer.data.len() % width != 0 {
         bail!(
@@ -262,7 +278,8 @@ fn buffer_channels(
         let samples = decode(buffer.data, SampleType::F32, ByteOrder::Little, finite);
         let mut channel = common(Channel::new(name, samples, spp, start));
         channel.units = unit(header.y_units).into();
-        return Ok(vec![channel]);
+        let order = slot(&header.label).unwrap_or(counters.analog - 1);
+        return Ok(vec![((0, order), channel)]);
     }
     let values = match kind {
         Kind::LogicCounts => decode(buffer.data, SampleType::F32, ByteOrder::Little, |v| {
@@ -274,6 +291,7 @@ fn buffer_channels(
     counters.logic += 1;
     Ok((0..8)
         .map(|bit| {
+            let order = (1, base + bit);
             let samples = values
                 .iter()
                 .map(|&v| f64::from((v as u8) >> bit & 1))
@@ -286,7 +304,7 @@ fn buffer_channels(
             ))
             .with("logic_label", &header.label);
             channel.units = String::new();
-            channel
+            (order, channel)
         })
         .collect())
 }
@@ -360,7 +378,8 @@ fn waveforms(input: &Input<'_>, layout: Layout) -> Result<(Vec<Channel>, usize)>
             )?);
         }
     }
-    Ok((channels, at))
+    channels.sort_by_key(|(order, _)| *order);
+    Ok((channels.into_iter().map(|(_, c)| c).collect(), at))
 }
 
 pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
