@@ -33,7 +33,9 @@
 //!   family, `DHO800` or `DHO1000`.
 //!
 //! Each block's content is inflated with a cap of 65535 bytes, the most its
-//! u16 `decomp_size` can declare; a block that inflates beyond it is an error.
+//! u16 `decomp_size` can declare, and all of them under the sample limit
+//! (`ReadOptions::max_samples`, in bytes); beyond either is an error. Blocks
+//! are read one at a time: only the head of the channel blocks is kept.
 
 use tracekit_core::Trace;
 
@@ -69,45 +71,87 @@ const CHANNEL_PARAMS: u16 = 9;
 /// What the attribute `start_assumed` says.
 const START_ASSUMED: &str = "trigger at the record's centre; the file does not store the start";
 
-/// One metadata block: its id, type and inflated content.
+/// A channel block (type 5 or 9, id 1..4): enough of it for its calibration.
 struct Block {
     block_id: u16,
     block_type: u16,
-    content: Vec<u8>,
+    /// The inflated content's first [`CALIBRATION_BYTES`] bytes.
+    head: Vec<u8>,
+    /// The inflated content's length.
+    len: usize,
 }
+
+/// The most of a channel block's content a calibration reads.
+const CALIBRATION_BYTES: usize = 46;
 
 /// A channel's calibration: `(scale, v_center, offset)`.
 type Calibration = (f64, f64, f64);
 
-/// The metadata blocks and the offset of the block that ends them.
-fn blocks(bytes: &Bytes<'_>) -> Result<(Vec<Block>, usize)> {
-    let mut blocks = Vec::new();
-    let mut offset = FILE_HEADER;
+/// What the metadata blocks say, read block by block (no block's content is
+/// kept but the head of the channel blocks).
+struct Metadata {
+    /// How many blocks precede the end marker.
+    blocks: usize,
+    /// The channel blocks, in file order.
+    channel_blocks: Vec<Block>,
+    /// The first model text found.
+    model: Option<String>,
+    /// Offset of the block that ends them.
+    end: usize,
+}
+
+/// Reads the metadata blocks, inflating each under [`BLOCK_LIMIT`] and all
+/// of them under `total_limit` bytes.
+fn metadata(bytes: &Bytes<'_>, total_limit: u64) -> Result<Metadata> {
+    let mut meta = Metadata {
+        blocks: 0,
+        channel_blocks: Vec::new(),
+        model: None,
+        end: FILE_HEADER,
+    };
+    let mut inflated = 0u64;
     loop {
+        let offset = meta.end;
         let comp_size = usize::from(bytes.u16(offset + 6)?);
         let len = usize::from(bytes.u16(offset + 8)?);
         if len == 0 && comp_size == 0 {
-            return Ok((blocks, offset));
+            return Ok(meta);
         }
         let content_raw = bytes.slice(offset + BLOCK_HEADER, len)?;
         let content = zlib_or_raw(&content_raw[..comp_size.min(len)], BLOCK_LIMIT)?;
-        blocks.push(Block {
-            block_id: bytes.u16(offset)?,
-            block_type: bytes.u16(offset + 2)?,
-            content,
-        });
-        offset += BLOCK_HEADER + len;
+        inflated += content.len() as u64;
+        if inflated > total_limit {
+            bail!(
+                "the metadata blocks inflate to more than {total_limit} bytes \
+                 (the sample limit, ReadOptions::max_samples)"
+            );
+        }
+        let (block_id, block_type) = (bytes.u16(offset)?, bytes.u16(offset + 2)?);
+        if matches!(block_type, DHO800_CHANNEL_PARAMS | CHANNEL_PARAMS)
+            && (1..=4).contains(&block_id)
+        {
+            meta.channel_blocks.push(Block {
+                block_id,
+                block_type,
+                head: content[..content.len().min(CALIBRATION_BYTES)].to_vec(),
+                len: content.len(),
+            });
+        }
+        if meta.model.is_none() {
+            meta.model = model(&content);
+        }
+        meta.blocks += 1;
+        meta.end = offset + BLOCK_HEADER + len;
     }
 }
 
 /// The calibration of channel block `block`, of a DHO800 or a DHO1000.
 fn calibration(block: &Block, dho800: bool) -> Result<Calibration> {
-    let content = Bytes::new(&block.content, Order::Little);
+    let content = Bytes::new(&block.head, Order::Little);
     let short = |_| {
         format!(
             "channel block {} holds {} bytes, too few for its calibration",
-            block.block_id,
-            block.content.len()
+            block.block_id, block.len
         )
     };
     let numerator = content.i64(1).map_err(short)? as f64;
@@ -122,33 +166,33 @@ fn calibration(block: &Block, dho800: bool) -> Result<Calibration> {
     })
 }
 
-/// The first `DHO…` or `MSO…` text in the blocks (RigolWFM `_parse_model`:
+/// The first `DHO…` or `MSO…` text of a block (RigolWFM `_parse_model`:
 /// non-ASCII bytes dropped, then printable characters, at most 20).
-fn model(blocks: &[Block]) -> Option<String> {
-    blocks.iter().find_map(|block| {
-        let text: Vec<u8> = block.content.iter().copied().filter(u8::is_ascii).collect();
-        [b"DHO", b"MSO"].iter().find_map(|prefix| {
-            let at = text.windows(3).position(|w| w == *prefix)?;
-            let run: String = text[at..]
-                .iter()
-                .take(20)
-                .take_while(|&&b| (0x20..0x7F).contains(&b))
-                .map(|&b| char::from(b))
-                .collect();
-            Some(run)
-        })
+fn model(content: &[u8]) -> Option<String> {
+    let text: Vec<u8> = content.iter().copied().filter(u8::is_ascii).collect();
+    [b"DHO", b"MSO"].iter().find_map(|prefix| {
+        let at = text.windows(3).position(|w| w == *prefix)?;
+        let run: String = text[at..]
+            .iter()
+            .take(20)
+            .take_while(|&&b| (0x20..0x7F).contains(&b))
+            .map(|&b| char::from(b))
+            .collect();
+        Some(run)
     })
 }
 
 pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
     let bytes = Bytes::new(input.data, Order::Little);
-    let (blocks, blocks_end) = blocks(&bytes)?;
-    if blocks.is_empty() {
+    let meta = metadata(&bytes, input.options.max_samples)?;
+    let blocks_end = meta.end;
+    if meta.blocks == 0 {
         bail!("no metadata block before the end marker at offset {blocks_end}");
     }
-    let dho800 = blocks
+    let dho800 = meta
+        .channel_blocks
         .iter()
-        .any(|b| b.block_type == DHO800_CHANNEL_PARAMS && (1..=4).contains(&b.block_id));
+        .any(|b| b.block_type == DHO800_CHANNEL_PARAMS);
     let wanted = if dho800 {
         DHO800_CHANNEL_PARAMS
     } else {
@@ -156,13 +200,15 @@ pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
     };
     // In the order the ids first appear; a later block of the same id wins.
     let mut cal: Vec<(u16, Calibration)> = Vec::new();
-    for block in &blocks {
-        if block.block_type == wanted && (1..=4).contains(&block.block_id) {
-            let c = calibration(block, dho800)?;
-            match cal.iter_mut().find(|(id, _)| *id == block.block_id) {
-                Some(slot) => slot.1 = c,
-                None => cal.push((block.block_id, c)),
-            }
+    for block in meta
+        .channel_blocks
+        .iter()
+        .filter(|b| b.block_type == wanted)
+    {
+        let c = calibration(block, dho800)?;
+        match cal.iter_mut().find(|(id, _)| *id == block.block_id) {
+            Some(slot) => slot.1 = c,
+            None => cal.push((block.block_id, c)),
         }
     }
     let Some(&(_, first)) = cal.first() else {
@@ -219,7 +265,7 @@ pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
     let x_increment = f64::from(ticks) * tick;
     let x_origin = -(points as f64 / 2.0) * x_increment;
     let family = if dho800 { "DHO800" } else { "DHO1000" };
-    let model = model(&blocks).unwrap_or_else(|| family.to_owned());
+    let model = meta.model.unwrap_or_else(|| family.to_owned());
 
     let mut channels = Vec::new();
     for k in 0..n_channels {
