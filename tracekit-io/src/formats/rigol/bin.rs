@@ -281,21 +281,19 @@ fn buffer_channels(
         let order = slot(&header.label).unwrap_or(counters.analog - 1);
         return Ok(vec![((0, order), channel)]);
     }
-    let values = match kind {
-        Kind::LogicCounts => decode(buffer.data, SampleType::F32, ByteOrder::Little, |v| {
-            finite(v).clamp(0.0, 255.0).trunc()
-        }),
-        _ => decode(buffer.data, SampleType::U8, ByteOrder::Little, |v| v),
+    // The sample type of the record's bytes, and how one reads as a byte.
+    let (ty, byte): (SampleType, fn(f64) -> u8) = match kind {
+        Kind::LogicCounts => (SampleType::F32, |v| finite(v).clamp(0.0, 255.0) as u8),
+        _ => (SampleType::U8, |v| v as u8),
     };
     let base = 8 * counters.logic;
     counters.logic += 1;
     Ok((0..8)
         .map(|bit| {
             let order = (1, base + bit);
-            let samples = values
-                .iter()
-                .map(|&v| f64::from((v as u8) >> bit & 1))
-                .collect();
+            let samples = decode(buffer.data, ty, ByteOrder::Little, |v| {
+                f64::from(byte(v) >> bit & 1)
+            });
             let mut channel = common(Channel::new(
                 format!("D{}", base + bit),
                 samples,
