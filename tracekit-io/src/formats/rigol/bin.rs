@@ -107,6 +107,7 @@ struct WaveformHeader {
 }
 
 impl WaveformHeader {
+    /// The waveform header at `at`.
     fn read(bytes: &Bytes<'_>, at: usize) -> Result<WaveformHeader> {
         Ok(WaveformHeader {
             header_size: bytes.u32(at)?,
@@ -177,6 +178,7 @@ enum Kind {
     LogicCounts,
 }
 
+/// How the buffer of `header` reads: analog, or logic in one of two encodings.
 fn kind(layout: Layout, header: &WaveformHeader, buffer: &Buffer<'_>) -> Result<Kind> {
     let (t, width) = (buffer.buffer_type, buffer.bytes_per_point);
     // The buffer type of one-byte digital data, and the analog float32 ones.
@@ -202,7 +204,9 @@ fn kind(layout: Layout, header: &WaveformHeader, buffer: &Buffer<'_>) -> Result<
 /// Counts traces made so far, for the names of unlabelled and logic waveforms.
 #[derive(Default)]
 struct Counters {
+    /// Analog buffers so far.
     analog: usize,
+    /// Logic records so far.
     logic: usize,
 }
 
@@ -380,6 +384,7 @@ fn waveforms(input: &Input<'_>, layout: Layout) -> Result<(Vec<Channel>, usize)>
     Ok((channels.into_iter().map(|(_, c)| c).collect(), at))
 }
 
+/// Every waveform of a Rigol BIN file.
 pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
     let bytes = Bytes::new(input.data, Order::Little);
     let version = bytes.text(2, 2)?;

@@ -73,7 +73,9 @@ const START_ASSUMED: &str = "trigger at the record's centre; the file does not s
 
 /// A channel block (type 5 or 9, id 1..4): enough of it for its calibration.
 struct Block {
+    /// `block_id`: the channel, 1 to 4.
     block_id: u16,
+    /// `block_type`: 5 (DHO800) or 9 (DHO1000).
     block_type: u16,
     /// The inflated content's first [`CALIBRATION_BYTES`] bytes.
     head: Vec<u8>,
@@ -182,6 +184,7 @@ fn model(content: &[u8]) -> Option<String> {
     })
 }
 
+/// Every channel of a DHO800 or DHO1000 WFM file.
 pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
     let bytes = Bytes::new(input.data, Order::Little);
     let meta = metadata(&bytes, input.options.max_samples)?;

@@ -49,6 +49,7 @@ struct ChannelHeader {
 }
 
 impl ChannelHeader {
+    /// The `channel_header` at `at`.
     fn read(bytes: &Bytes<'_>, at: usize) -> Result<ChannelHeader> {
         Ok(ChannelHeader {
             probe_value: f64::from(bytes.f32(at + 8)?),
@@ -66,6 +67,7 @@ impl ChannelHeader {
     }
 }
 
+/// Every enabled channel of a DS1000B file.
 pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
     let bytes = Bytes::new(input.data, Order::Little);
     let points = bytes.u32(POINTS)?;

@@ -67,6 +67,7 @@ struct ChannelHeader {
 }
 
 impl ChannelHeader {
+    /// The `channel_header` at `at`.
     fn read(bytes: &Bytes<'_>, at: usize) -> Result<ChannelHeader> {
         Ok(ChannelHeader {
             probe_value: f64::from(bytes.f32(at + 10)?),
@@ -78,6 +79,7 @@ impl ChannelHeader {
     }
 }
 
+/// Every enabled channel of a DS1000E or DS1000D file.
 pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
     let bytes = Bytes::new(input.data, Order::Little);
     let roll_stop = bytes.u32(ROLL_STOP)?;

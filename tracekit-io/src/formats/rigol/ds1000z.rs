@@ -76,6 +76,7 @@ struct ChannelHead {
 }
 
 impl ChannelHead {
+    /// The `channel_head` at `at`.
     fn read(bytes: &Bytes<'_>, at: usize) -> Result<ChannelHead> {
         Ok(ChannelHead {
             coupling: bytes.u8(at + 1)?,
@@ -88,6 +89,7 @@ impl ChannelHead {
     }
 }
 
+/// Every enabled channel (and logic line) of a DS1000Z or MSO1000Z file.
 pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
     let bytes = Bytes::new(input.data, Order::Little);
     let model = bytes.text(MODEL, 20)?;

@@ -66,6 +66,7 @@ fn block<'a>(
     sample_block(bytes, usize::try_from(at).unwrap_or(usize::MAX), len, 1)
 }
 
+/// Every saved channel of a DS2000 file.
 pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
     let bytes = Bytes::new(input.data, Order::Little);
     let model_number = bytes.text(MODEL, 20)?;

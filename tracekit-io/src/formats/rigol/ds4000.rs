@@ -41,6 +41,7 @@ const MEM_DEPTH: usize = 268;
 /// `header.time.actual_offset_ps` (s64; the time header starts at 528).
 const ACTUAL_OFFSET: usize = 568;
 
+/// Every saved channel of a DS4000 file.
 pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
     let bytes = Bytes::new(input.data, Order::Little);
     let model_number = bytes.text(MODEL, 20)?;

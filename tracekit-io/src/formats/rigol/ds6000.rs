@@ -45,6 +45,7 @@ const Z_PT_OFFSET: usize = 248;
 /// `header.wfm_len` (u32): points per channel.
 const WFM_LEN: usize = 252;
 
+/// Every saved channel of a DS6000 file.
 pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
     let bytes = Bytes::new(input.data, Order::Little);
     let model_number = bytes.text(MODEL, 20)?;

@@ -83,8 +83,11 @@ pub(crate) const BIN: Format = Format {
 enum Family {
     /// DS1000B (`wfm1000b`).
     Ds1000b,
-    /// DS1000C (`wfm1000c`), its samples at this offset.
-    Ds1000c { data_offset: usize },
+    /// DS1000C (`wfm1000c`).
+    Ds1000c {
+        /// Where its samples start: 256, or 272 after the padding block.
+        data_offset: usize,
+    },
     /// DS1000D and DS1000E (`wfm1000e`).
     Ds1000e,
     /// DS1000Z and MSO1000Z (`wfm1000z`).
@@ -148,6 +151,7 @@ fn by_size(data: &[u8]) -> Family {
     }
 }
 
+/// Reads a WFM file with the reader of its family.
 fn read_wfm(input: &Input<'_>) -> Result<Vec<Trace>> {
     let Some(family) = family(input) else {
         bail!("not a Rigol WFM file");
