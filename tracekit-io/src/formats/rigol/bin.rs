@@ -230,10 +230,11 @@ fn buffer_channels(
     layout: Layout,
     header: &WaveformHeader,
     buffer: &Buffer<'_>,
-    several: bool,
+    (index, several): (u32, bool),
     counters: &mut Counters,
     input: &Input<'_>,
 ) -> Result<Vec<(Place, Channel)>> {
+    let kind = kind(layout, header, buffer)?;
     let width = usize::from(buffer.bytes_per_point.max(1));
     if buffer.data.len() % width != 0 {
         bail!(
@@ -247,7 +248,8 @@ fn buffer_channels(
     input.check_samples(points)?;
     if layout == Layout::Mso5000 && points != u64::from(header.n_pts) {
         bail!(
-            "truncated: header says {} samples, its buffer holds {points}",
+            "{}: the header says {} points, its buffer holds {points}",
+            name(header),
             header.n_pts
         );
     }
@@ -264,9 +266,10 @@ fn buffer_channels(
             .with("date", &header.date)
             .with("time", &header.time)
     };
-    let kind = kind(layout, header, buffer)?;
+    // A waveform counts once, however many buffers it has.
+    let first = index == 0;
     if let Kind::Analog = kind {
-        counters.analog += 1;
+        counters.analog += usize::from(first);
         let mut name = if header.label.is_empty() {
             format!("CH{}", counters.analog)
         } else {
@@ -282,7 +285,7 @@ fn buffer_channels(
         let samples = decode(buffer.data, SampleType::F32, ByteOrder::Little, finite);
         let mut channel = common(Channel::new(name, samples, spp, start));
         channel.units = unit(header.y_units).into();
-        let order = slot(&header.label).unwrap_or(counters.analog - 1);
+        let order = slot(&header.label).unwrap_or(counters.analog.saturating_sub(1));
         return Ok(vec![((0, order), channel)]);
     }
     // The sample type of the record's bytes, and how one reads as a byte.
@@ -290,8 +293,8 @@ fn buffer_channels(
         Kind::LogicCounts => (SampleType::F32, |v| finite(v).clamp(0.0, 255.0) as u8),
         _ => (SampleType::U8, |v| v as u8),
     };
-    let base = 8 * counters.logic;
-    counters.logic += 1;
+    counters.logic += usize::from(first);
+    let base = 8 * counters.logic.saturating_sub(1);
     Ok((0..8)
         .map(|bit| {
             let order = (1, base + bit);
@@ -344,7 +347,7 @@ fn waveforms(input: &Input<'_>, layout: Layout) -> Result<(Vec<Channel>, usize)>
         let len = (header.header_size as usize).max(layout.waveform_header());
         at = past(at, len, bytes.len())?;
         let several = header.n_buffers > 1;
-        for _ in 0..header.n_buffers.max(1) {
+        for index in 0..header.n_buffers.max(1) {
             let header_size = bytes.u32(at)? as usize;
             let buffer_type = bytes.u16(at + 4)?;
             let bytes_per_point = bytes.u16(at + 6)?;
@@ -374,7 +377,7 @@ fn waveforms(input: &Input<'_>, layout: Layout) -> Result<(Vec<Channel>, usize)>
                 layout,
                 &header,
                 &buffer,
-                several,
+                (index, several),
                 &mut counters,
                 input,
             )?);
@@ -409,4 +412,87 @@ pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
     };
     let version = format!("RG{version}");
     traces(channels, &[("file_version", version)])
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::ReadOptions;
+
+    /// A waveform header of `BIN` layout `RG01`/MSO5000.
+    fn waveform_header(n_buffers: u32, n_pts: u32, label: &str) -> Vec<u8> {
+        let mut h = Vec::new();
+        for v in [140u32, 2, n_buffers, n_pts, 0] {
+            h.extend_from_slice(&v.to_le_bytes());
+        }
+        h.extend_from_slice(&0f32.to_le_bytes());
+        for v in [0.0f64, 1e-6, 5e-6] {
+            h.extend_from_slice(&v.to_le_bytes());
+        }
+        h.extend_from_slice(&2u32.to_le_bytes());
+        h.extend_from_slice(&1u32.to_le_bytes());
+        let mut text = |s: &str, n: usize| {
+            let mut field = s.as_bytes().to_vec();
+            field.resize(n, 0);
+            h.extend_from_slice(&field);
+        };
+        text("2026-01-01", 16);
+        text("00:00:00", 16);
+        text("MSO5074:MS5A0", 24);
+        text(label, 16);
+        h.resize(140, 0);
+        h
+    }
+
+    fn buffer(buffer_type: u16, values: &[f32]) -> Vec<u8> {
+        let mut b = 12u32.to_le_bytes().to_vec();
+        b.extend_from_slice(&buffer_type.to_le_bytes());
+        b.extend_from_slice(&4u16.to_le_bytes());
+        b.extend_from_slice(&(4 * values.len() as u32).to_le_bytes());
+        for v in values {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        b
+    }
+
+    fn read_file(body: &[u8], n_waveforms: u32) -> Result<Vec<Trace>> {
+        let mut data = b"RG01".to_vec();
+        data.extend_from_slice(&(12 + body.len() as u32).to_le_bytes());
+        data.extend_from_slice(&n_waveforms.to_le_bytes());
+        data.extend_from_slice(body);
+        let options = ReadOptions::new();
+        let input = Input {
+            path: Path::new("peak.bin"),
+            data: &data,
+            options: &options,
+        };
+        read(&input)
+    }
+
+    #[test]
+    fn a_peak_detect_waveform_gives_a_trace_per_buffer() {
+        let mut body = waveform_header(2, 3, "");
+        body.extend(buffer(2, &[0.5, 1.0, 1.5]));
+        body.extend(buffer(3, &[-0.5, -1.0, -1.5]));
+        body.extend(waveform_header(1, 3, ""));
+        body.extend(buffer(1, &[0.25, 0.0, -0.25]));
+        let traces = read_file(&body, 2).unwrap();
+        let names: Vec<&str> = traces.iter().map(|t| t.meta().channel.as_str()).collect();
+        assert_eq!(names, ["CH1 max", "CH1 min", "CH2"]);
+        assert_eq!(traces[1].samples(), [-0.5, -1.0, -1.5]);
+        assert_eq!(traces[2].meta().start, -5e-6);
+        assert_eq!(traces[2].meta().attributes["serial"], "MS5A0");
+    }
+
+    #[test]
+    fn unsupported_buffers_are_named() {
+        let mut body = waveform_header(1, 3, "CH1");
+        let mut b = buffer(1, &[0.0, 0.0, 0.0]);
+        b[6] = 2; // two bytes a point
+        body.extend(b);
+        let e = read_file(&body, 1).unwrap_err();
+        assert!(e.0.contains("CH1: unsupported analog buffer"), "{}", e.0);
+    }
 }
