@@ -5,7 +5,8 @@
 //!
 //! An interwoven capture (`enabled.interwoven`) spreads one channel over the
 //! memory of two: its codes alternate between the blocks of channel 1 and 2,
-//! `wfm_len / 2` each.
+//! `wfm_len / 2` each. An enabled channel whose `channel_offset` is 0 has no
+//! block and is left out (RigolWFM fails on such a file).
 //!
 //! Volts: `volt_scale = ±volt_per_division / 25` (negative when inverted)
 //! and the higher-code-is-higher-voltage convention of the DS2000/4000/6000:

@@ -8,6 +8,10 @@
 //! `v = -volt_scale * (127 - code) - volt_offset`. Time: `1 /
 //! sample_rate_hz` per point, the record of `mem_depth` points centred on
 //! the time header's `actual_offset_ps`.
+//!
+//! A channel is read when its header says enabled and the channel mask has
+//! its bit; one whose header says enabled without the bit has no block and
+//! is left out (RigolWFM fails on such a file).
 
 use tracekit_core::Trace;
 
