@@ -124,7 +124,7 @@ def main(argv):
     pairs = []
     for arg in argv or default_files():
         path, _, model = arg.partition("=")
-        pairs.append((path, model or model_of(path)))
+        pairs.append((os.path.abspath(path), model or model_of(path)))
     if not pairs:
         sys.exit("no Rigol files found: give some, or set TRACEKIT_SAMPLES / RIGOLWFM_SDIST")
     results = tkcapture.dump([p for p, _ in pairs])
