@@ -225,7 +225,9 @@ fn dho_blocks_inflate_under_a_cap() {
     // All blocks together inflate under the sample limit.
     std::fs::write(&path, dho_with_block(2000)).unwrap();
     let small = ReadOptions::new().max_samples(1000);
-    let e = tracekit_io::read_with(&path, &small).unwrap_err().to_string();
+    let e = tracekit_io::read_with(&path, &small)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("inflate to more than 1000 bytes"), "{e}");
     // Within the caps, the block is read, and what is missing is said.
     std::fs::write(&path, dho_with_block(20)).unwrap();
