@@ -279,8 +279,7 @@ fn f8_arrays_are_traces_over_the_mapped_file() {
     let dir = common::temp_dir("npy-mapped");
     let path = dir.join("rows.npy");
     let values: Vec<f64> = (0..6).map(|k| f64::from(k) * 0.5 - 1.0).collect();
-    let mut header =
-        String::from("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }");
+    let mut header = String::from("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }");
     while (10 + header.len() + 1) % 64 != 0 {
         header.push(' ');
     }
@@ -292,12 +291,16 @@ fn f8_arrays_are_traces_over_the_mapped_file() {
         bytes.extend_from_slice(&v.to_le_bytes());
     }
     std::fs::write(&path, &bytes).unwrap();
-    let traces = tracekit_io::read_with(&path, &tracekit_io::ReadOptions::new().sample_rate(1.0))
-        .unwrap();
+    let traces =
+        tracekit_io::read_with(&path, &tracekit_io::ReadOptions::new().sample_rate(1.0)).unwrap();
     assert_eq!(traces.len(), 2);
     assert_eq!(traces[1].samples(), &values[3..]);
     for t in &traces {
-        assert!(format!("{:?}", t.buffer()).contains("MappedSamples"), "{:?}", t.buffer());
+        assert!(
+            format!("{:?}", t.buffer()).contains("MappedSamples"),
+            "{:?}",
+            t.buffer()
+        );
     }
     // The traces outlive the file's name and any later write to the path.
     std::fs::remove_file(&path).unwrap();
