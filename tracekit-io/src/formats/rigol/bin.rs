@@ -467,6 +467,7 @@ mod tests {
             path: Path::new("peak.bin"),
             data: &data,
             options: &options,
+            mapping: None,
         };
         read(&input)
     }
