@@ -96,7 +96,11 @@ impl Fields {
     }
 
     fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().rev().find(|(k, _)| *k == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// A number field, `default` where absent; an error where it is not a number.
@@ -120,7 +124,11 @@ fn curve_block(data: &[u8]) -> Result<(String, usize, Option<usize>)> {
     };
     let curv = upper_find(b":CURV");
     let from = curv.unwrap_or(0);
-    let Some(hash) = data[from..].iter().position(|&c| c == b'#').map(|p| from + p) else {
+    let Some(hash) = data[from..]
+        .iter()
+        .position(|&c| c == b'#')
+        .map(|p| from + p)
+    else {
         bail!("no curve block: expected ':CURVE #<n><length>' after the header");
     };
     let header = String::from_utf8_lossy(&data[..curv.unwrap_or(hash)]);
@@ -163,7 +171,10 @@ fn sample_type(bytes: i64, format: &str) -> Result<SampleType> {
 pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
     let (header, start, len) = curve_block(input.data)?;
     let fields = Fields::parse(&header);
-    if let Some(encoding) = fields.get("ENCDG").filter(|e| !e.to_ascii_uppercase().starts_with("BIN")) {
+    if let Some(encoding) = fields
+        .get("ENCDG")
+        .filter(|e| !e.to_ascii_uppercase().starts_with("BIN"))
+    {
         bail!("the curve is encoded as {encoding}; tracekit reads binary (ENCDG BIN) curves");
     }
     let byt_nr = fields.number("BYT_NR", 2.0)? as i64;
@@ -185,12 +196,18 @@ pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
         bail!("no waveform data: the curve block is empty");
     }
     let nr_pt = fields.number("NR_PT", 0.0)? as i64;
-    let envelope = fields.get("PT_FMT").is_some_and(|f| f.eq_ignore_ascii_case("ENV"));
+    let envelope = fields
+        .get("PT_FMT")
+        .is_some_and(|f| f.eq_ignore_ascii_case("ENV"));
     let keep = if envelope { points / 2 } else { points };
     if !envelope && nr_pt > points as i64 {
         bail!("NR_PT says {nr_pt} points, the curve block holds {points}");
     }
-    let keep = if nr_pt > 0 && (nr_pt as usize) < keep { nr_pt as usize } else { keep };
+    let keep = if nr_pt > 0 && (nr_pt as usize) < keep {
+        nr_pt as usize
+    } else {
+        keep
+    };
     if keep == 0 {
         bail!("no waveform data: an envelope needs min/max pairs, the curve holds {points} point");
     }
@@ -266,7 +283,11 @@ fn channel(first: &str) -> String {
         && letters.len() < first.len()
         && first.len() <= 8
         && letters.bytes().all(|c| c.is_ascii_alphabetic());
-    if named { first.to_ascii_uppercase() } else { "CH1".to_owned() }
+    if named {
+        first.to_ascii_uppercase()
+    } else {
+        "CH1".to_owned()
+    }
 }
 
 /// `2.0mV/div` with `unit` `V/div` -> 0.002: a WFID scale with an SI prefix.
@@ -288,7 +309,9 @@ mod tests {
 
     #[test]
     fn fields_take_long_and_short_names() {
-        let f = Fields::parse(":WFMP:BYT_N 2;BN_F RI;WFI \"Ch1, DC coupling\";:WFMPRE:YMULT 1.5E-3;NR_PT 5;:CURVE ");
+        let f = Fields::parse(
+            ":WFMP:BYT_N 2;BN_F RI;WFI \"Ch1, DC coupling\";:WFMPRE:YMULT 1.5E-3;NR_PT 5;:CURVE ",
+        );
         assert_eq!(f.get("BYT_NR"), Some("2"));
         assert_eq!(f.get("WFID"), Some("Ch1, DC coupling"));
         assert_eq!(f.number("YMULT", 1.0), Ok(1.5e-3));
@@ -309,7 +332,10 @@ mod tests {
     #[test]
     fn curve_blocks() {
         let (header, start, len) = curve_block(b":WFMP:NR_P 2;:CURV #14abcd").unwrap();
-        assert_eq!((header.as_str(), start, len), (":WFMP:NR_P 2;", 22, Some(4)));
+        assert_eq!(
+            (header.as_str(), start, len),
+            (":WFMP:NR_P 2;", 22, Some(4))
+        );
         assert!(curve_block(b":WFMP:NR_P 2;:CURV #x").is_err());
         assert!(curve_block(b":WFMP:NR_P 2;").is_err());
     }

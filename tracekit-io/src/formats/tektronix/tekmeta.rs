@@ -103,7 +103,10 @@ mod tests {
         data.push(9);
         let b = Bytes::new(&data, Order::Little);
         let got = entries(&b, 0);
-        assert_eq!(got, [("d0".into(), "-7".into()), ("label".into(), "hi".into())]);
+        assert_eq!(
+            got,
+            [("d0".into(), "-7".into()), ("label".into(), "hi".into())]
+        );
         assert!(entries(&b, 6).is_empty());
         assert!(entries(&b, data.len() + 1).is_empty());
     }

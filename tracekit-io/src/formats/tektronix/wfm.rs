@@ -73,9 +73,9 @@ impl Layout {
             "WFM#001" => (166, 156, 132),
             "WFM#002" => (168, 156, 132),
             "WFM#003" => (168, 160, 136),
-            other => bail!(
-                "unknown WFM version '{other}' (tracekit reads WFM#001, WFM#002 and WFM#003)"
-            ),
+            other => {
+                bail!("unknown WFM version '{other}' (tracekit reads WFM#001, WFM#002 and WFM#003)")
+            }
         };
         Ok(Layout {
             exp_dim1,
@@ -150,7 +150,9 @@ fn sample_type(format: i32) -> Result<SampleType> {
         5 => SampleType::F64,
         6 => SampleType::U8,
         7 => SampleType::I8,
-        other => bail!("unknown curve data format {other} in explicit dimension 1 (tracekit reads 0 to 7)"),
+        other => bail!(
+            "unknown curve data format {other} in explicit dimension 1 (tracekit reads 0 to 7)"
+        ),
     })
 }
 
@@ -185,7 +187,9 @@ pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
     let dim_size = b.u32(imp + 16)?;
     let x_units = b.text(imp + 20, 20)?;
     if !(x_scale.is_finite() && x_scale > 0.0) {
-        bail!("implicit dimension 1 scale (the sample interval) is {x_scale}, not a positive number");
+        bail!(
+            "implicit dimension 1 scale (the sample interval) is {x_scale}, not a positive number"
+        );
     }
 
     let width = ty.width();
@@ -235,7 +239,10 @@ pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
         common.insert("volts_per_div".to_owned(), format!("{user_scale}"));
     }
     for (key, value) in &meta {
-        common.insert(format!("tekmeta_{}", tekmeta::snake_case(key)), value.clone());
+        common.insert(
+            format!("tekmeta_{}", tekmeta::snake_case(key)),
+            value.clone(),
+        );
     }
     if frames > 1 {
         common.insert("frames".to_owned(), frames.to_string());
@@ -263,7 +270,10 @@ pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
         } else {
             let k = frame - 1;
             let curve_at = specs + extra as usize * 24 + k * 30;
-            (Curve::read(&b, curve_at)?, UpdateSpec::read(&b, specs + k * 24)?)
+            (
+                Curve::read(&b, curve_at)?,
+                UpdateSpec::read(&b, specs + k * 24)?,
+            )
         };
         let raw = frame_data(buffer, frame, frame_size as usize, &curve, dim_size, width)?;
         input.check_samples((raw.len() / width) as u64)?;
@@ -292,14 +302,15 @@ pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
         };
         let rate = 1.0 / x_scale;
         if digital {
-            // One byte a sample, bit k the line dk (all eight where tekmeta names none).
+            // One byte a sample; bit k is the k-th line tekmeta names, in the
+            // order d0..d7 (all eight lines where it names none), as RigolWFM
+            // `_unpack_digital_lines` reads them.
             let names: Vec<String> = if lines.is_empty() {
                 (0..8).map(|bit| format!("d{bit}")).collect()
             } else {
                 lines.clone()
             };
-            for name in &names {
-                let bit: u32 = name[1..].parse().unwrap_or(0);
+            for (bit, name) in (0u32..).zip(&names) {
                 let samples = decode(raw, SampleType::U8, order, |code| {
                     f64::from((code as u32 >> bit) & 1)
                 });
@@ -313,7 +324,13 @@ pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
             // Interleaved I/Q: even samples in-phase, odd quadrature; one
             // step of the implicit dimension spans a pair.
             let pairs = samples.len() / 2;
-            let q: Vec<f64> = samples.iter().skip(1).step_by(2).copied().take(pairs).collect();
+            let q: Vec<f64> = samples
+                .iter()
+                .skip(1)
+                .step_by(2)
+                .copied()
+                .take(pairs)
+                .collect();
             let mut k = 0usize;
             samples.retain(|_| {
                 k += 1;
@@ -385,7 +402,11 @@ fn utc_time(gmt_sec: i32, frac_sec: f64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    let frac = if (0.0..1.0).contains(&frac_sec) { frac_sec } else { 0.0 };
+    let frac = if (0.0..1.0).contains(&frac_sec) {
+        frac_sec
+    } else {
+        0.0
+    };
     let nanos = ((frac * 1e9).round() as u64).min(999_999_999);
     format!(
         "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{nanos:09}Z",
@@ -402,7 +423,10 @@ mod tests {
     #[test]
     fn trigger_times_are_utc() {
         assert_eq!(utc_time(0, 0.0), "1970-01-01T00:00:00.000000000Z");
-        assert_eq!(utc_time(1_700_000_000, 0.25), "2023-11-14T22:13:20.250000000Z");
+        assert_eq!(
+            utc_time(1_700_000_000, 0.25),
+            "2023-11-14T22:13:20.250000000Z"
+        );
         assert_eq!(utc_time(951_782_400, 0.0), "2000-02-29T00:00:00.000000000Z");
     }
 
