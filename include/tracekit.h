@@ -125,7 +125,8 @@ typedef uint32_t tk_executor;
  * which the pipeline takes over, and returns `TK_OK`. Any other status makes
  * the transform fail with `TK_ERR_STAGE`, naming the step; if the callback
  * itself got an error from a tk_ function on this thread, that message is
- * included. The callback must return one of the `tk_status` values.
+ * included. A return value that is not a `tk_status` fails the stage the same
+ * way, with a message giving the number.
  *
  * It may run on any thread, and in a forked worker process with the process
  * executor, several calls at once: it must be thread-safe and keep no
@@ -184,6 +185,62 @@ const char *tk_last_error_message(void);
  * `s` is NULL or a string returned by tracekit that was not freed yet.
  */
 void tk_string_free(char *s);
+
+/**
+ * Reads every trace of the capture file at `path` (any format tracekit
+ * reads, recognised by its content): one trace per channel, samples in
+ * volts (or the file's unit), the file's time base, its channel labels and
+ * attributes.
+ *
+ * On success `*traces_out` is an array of `*n_out` (at least 1) traces owned
+ * by the caller: free the array and its traces with one
+ * `tk_traces_free(*traces_out, *n_out)`. A file that cannot be opened, read
+ * or understood gives `TK_ERR_IO` with a message that names the file, the
+ * format it looks like and what is wrong. Files that do not say their
+ * sample rate (one-column CSV, NPY) are refused; read those yourself and
+ * use `tk_trace_new`.
+ *
+ * # Safety
+ * `path` is NULL or a NUL-terminated string; `traces_out` and `n_out` are
+ * NULL or valid for writing one value each.
+ */
+tk_status tk_read_capture(const char *path, tk_trace ***traces_out, size_t *n_out);
+
+/**
+ * Frees an array of `n` traces returned by `tk_read_capture`, and each
+ * trace in it (a NULL entry is skipped); NULL `traces` is a no-op.
+ *
+ * # Safety
+ * `traces` is NULL or an array returned by `tk_read_capture` together with
+ * its `n`, not freed yet; none of its traces was freed on its own, and none
+ * is used again.
+ */
+void tk_traces_free(tk_trace **traces, size_t n);
+
+/**
+ * The channel label of `t` as its file gives it (`"CH1"`); for a channel
+ * the file leaves unnamed (WAV, NPY rows), the name tracekit gives it
+ * (`"<stem>.ch<k>"`); `""` for a trace made by `tk_trace_new`. Owned by the
+ * trace: valid until `t` is freed; do not free it. NULL when `t` is NULL.
+ *
+ * # Safety
+ * `t` is NULL or a live `tk_trace`.
+ */
+const char *tk_trace_channel(const tk_trace *t);
+
+/**
+ * Stores in `*value_out` a copy of the attribute `name` of `t` (what its
+ * capture file says: `"vendor"`, `"model"`, `"coupling"`, `"probe"`,
+ * `"format"`, `"source"`...); free it with `tk_string_free`.
+ *
+ * `TK_ERR_NOT_FOUND` when the trace has no such attribute; the message
+ * lists the ones it has.
+ *
+ * # Safety
+ * `t` is NULL or a live `tk_trace`; `name` is NULL or a NUL-terminated
+ * string; `value_out` is NULL or valid for writing one pointer.
+ */
+tk_status tk_trace_attribute(const tk_trace *t, const char *name, char **value_out);
 
 /**
  * Creates an empty pipeline on the thread executor with automatic workers.

@@ -6,6 +6,8 @@ use std::{fmt, process::ExitCode};
 pub(crate) const EXIT_USAGE: u8 = 2;
 /// Exit status of a run in which some work failed.
 pub(crate) const EXIT_FAILED: u8 = 1;
+/// Exit status of a run stopped by SIGINT (128 + 2, as shells report it).
+pub(crate) const EXIT_INTERRUPTED: u8 = 130;
 
 /// Why a subcommand did not succeed.
 #[derive(Debug)]
@@ -17,6 +19,8 @@ pub(crate) enum Failure {
     /// The work itself failed (a stage, an input file, writing an output):
     /// exit status 1.
     Failed(String),
+    /// SIGINT stopped the work between inputs: exit status 130.
+    Interrupted(String),
 }
 
 impl Failure {
@@ -25,6 +29,7 @@ impl Failure {
         ExitCode::from(match self {
             Failure::Usage(_) => EXIT_USAGE,
             Failure::Failed(_) => EXIT_FAILED,
+            Failure::Interrupted(_) => EXIT_INTERRUPTED,
         })
     }
 }
@@ -32,7 +37,7 @@ impl Failure {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Failure::Usage(m) | Failure::Failed(m) => f.write_str(m),
+            Failure::Usage(m) | Failure::Failed(m) | Failure::Interrupted(m) => f.write_str(m),
         }
     }
 }

@@ -115,8 +115,8 @@ pub(crate) fn describe(pipeline: &Pipeline, params: bool) -> String {
         table.row([
             name,
             t.kind().to_owned(),
-            reads.join(", "),
-            settings.join(" "),
+            elide(&reads, ", "),
+            elide(&settings, " "),
         ]);
     }
     let mut out = String::from("Steps\n");
@@ -125,7 +125,50 @@ pub(crate) fn describe(pipeline: &Pipeline, params: bool) -> String {
     let order = pipeline.get_execution_order();
     let digits = order.len().to_string().len();
     for (k, generation) in order.iter().enumerate() {
-        let _ = writeln!(out, "  {:>digits$}  {}", k + 1, generation.join(", "));
+        let _ = writeln!(out, "  {:>digits$}  {}", k + 1, elide(generation, ", "));
     }
     out
+}
+
+/// Longest joined list shown in one cell or line; the rest is counted, so
+/// that a 10,000-wide fan-in does not make every row 10,000 names wide.
+const MAX_LIST_CHARS: usize = 160;
+
+/// `items` joined by `sep`, cut after [`MAX_LIST_CHARS`] with a count of
+/// what was left out: `a, b, c, ... (9,997 more)`.
+fn elide<S: AsRef<str>>(items: &[S], sep: &str) -> String {
+    let mut out = String::new();
+    for (k, item) in items.iter().enumerate() {
+        let item = item.as_ref();
+        if k > 0 && out.chars().count() + sep.len() + item.chars().count() > MAX_LIST_CHARS {
+            let _ = write!(
+                out,
+                "{sep}... ({} more)",
+                crate::table::grouped(items.len() - k)
+            );
+            return out;
+        }
+        if k > 0 {
+            out.push_str(sep);
+        }
+        out.push_str(item);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lists_are_elided_with_a_count() {
+        let names: Vec<String> = (0..10_000).map(|k| format!("step{k}")).collect();
+        let cell = elide(&names, ", ");
+        assert!(cell.chars().count() < MAX_LIST_CHARS + 30, "{cell}");
+        assert!(
+            cell.starts_with("step0, step1, ") && cell.ends_with(" more)"),
+            "{cell}"
+        );
+        assert_eq!(elide(&["a", "b"], ", "), "a, b");
+    }
 }

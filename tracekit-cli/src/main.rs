@@ -29,8 +29,11 @@ mod capture;
 mod demo;
 mod failure;
 mod graph;
+mod info;
 mod plot;
+mod records;
 mod run;
+mod sys;
 mod table;
 
 const EXAMPLES: &str = "\
@@ -38,6 +41,7 @@ Examples:
   tracekit demo                                 start here: the fan-out pipeline on every executor
   tracekit demo --spec > fanout.toml            the demo's pipeline as a spec file
   tracekit graph fanout.toml                    its steps and generations
+  tracekit info scope.wfm                       what a capture holds, as tracekit reads it
   tracekit run fanout.toml capture.wav --keep lowpass --format csv
   tracekit bench W1
   tracekit demo --plot                          also draw tracekit-demo.svg
@@ -58,40 +62,25 @@ enum Command {
     /// Runs the fan-out pipeline on a synthetic capture on every executor:
     /// graph, stage times, speedups, equality check and measurements.
     Demo(demo::DemoArgs),
-    /// Runs a spec file's pipeline over input files (CSV, WAV, NPY) as a batch.
+    /// Runs a spec file's pipeline over capture files (scope formats, CSV, WAV, NPY) as a batch.
     Run(run::RunArgs),
+    /// Describes capture files: format, instrument, and per channel samples,
+    /// rate, duration, units, range and attributes.
+    Info(info::InfoArgs),
     /// Prints a spec file's dependency graph and generations (or Graphviz DOT).
     Graph(graph::GraphArgs),
     /// Times the standard workloads (W0 overhead, W1 fan-out, W2 batch) on the executors.
     Bench(bench::BenchArgs),
 }
 
-/// Lets glibc keep freed trace buffers for reuse instead of handing them back
-/// to the system after every stage. Pipelines allocate and free trace-sized
-/// buffers (megabytes) at a high rate; with glibc's defaults each becomes a
-/// fresh `mmap` and page faults, about a third of the W2 workload's time, and
-/// the faults of parallel workers contend for the process's memory map.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn tune_allocator() {
-    // SAFETY:
-    // - `mallopt` only sets allocator parameters, with valid parameter codes
-    //   and values; it is called once, before any other thread exists.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 << 20);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn tune_allocator() {}
-
 fn main() -> ExitCode {
-    tune_allocator();
+    sys::tune_allocator();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(args) => demo::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Graph(args) => graph::run(&args),
+        Command::Info(args) => info::run(&args),
         Command::Bench(args) => bench::run(&args).map_err(failure::Failure::from),
     };
     match result {

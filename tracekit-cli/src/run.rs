@@ -8,10 +8,12 @@
 
 use std::{
     collections::HashMap,
-    fs::{self, File},
-    io::{BufWriter, IsTerminal, Write},
+    fmt::Write as _,
+    fs,
+    io::IsTerminal,
     num::NonZeroUsize,
     path::{Path, PathBuf},
+    time::Duration,
 };
 
 use clap::Args;
@@ -25,30 +27,44 @@ use crate::{
     failure::Failure,
     graph,
     plot::{Figure, PlotFormat},
+    records::{self, Done, FileId, Records},
+    sys,
 };
 
 const EXAMPLES: &str = "\
 Examples:
-  tracekit run fanout.toml capture.wav
-  tracekit run fanout.toml data/*.npy --sample-rate 1e6 --out results
-  tracekit run fanout.toml a.csv b.csv --keep lowpass,fft --format json
+  tracekit run fanout.toml scope.wfm
+  tracekit run fanout.toml captures/*.bin --out results
+  tracekit run fanout.toml data/*.npy --sample-rate 1e6
+  tracekit run fanout.toml a.csv b.wav --keep lowpass,fft --format json
   tracekit run fanout.toml capture.wav --keep lowpass,fft --plot
   tracekit run chain.toml scope.csv --executor process --workers 4
 
-Inputs: CSV (one column of samples, or time,value...), WAV and NPY (1-D, or
-2-D with one trace per row). A file with several traces gives one input per
-trace, named <stem>.ch<k>. One-column CSV and NPY files need --sample-rate.
+Inputs: any capture `tracekit info` reads, recognised by content: Tektronix,
+Rigol, Keysight/Agilent, LeCroy, Rohde & Schwarz, Siglent, sigrok, TDMS, scope
+CSV exports, WAV and NPY. Samples are volts (or the file's unit) and the time
+base is the file's. A file with several channels gives one input per channel:
+a scope's CH1 is <stem>.ch1, unnamed channels (WAV, NPY rows) <stem>.ch<k>.
+WAV integers are scaled to [-1, 1) (divided by 2^(bits-1); 8-bit is unsigned,
+(x-128)/128), floats kept as stored. Files that do not say their rate
+(one-column CSV, NPY, a CSV whose X column is a sample index) need --sample-rate.
 
 Outputs, under --out: <input>.<step>.<format> for the output step and each
 --keep step, and measurements.csv (input,step,measurement,value) with the
 measurements of every step of every input.
 
+Every file is written under a temporary name and renamed when complete, so
+an output is whole or absent; measurements.csv is written last, only when
+the batch ends. Ctrl-C stops after the inputs in flight: the same command
+with --resume then runs only what was not finished.
+
 Exit status:
-  0  every input was processed
-  1  some inputs failed (each is named on stderr); the others were written
-  2  usage or configuration error, found before any work: bad arguments, a spec
-     that does not load (unknown kind, cycle...), an unknown --keep step, an
-     executor this build lacks";
+  0    every input was processed
+  1    some inputs failed (each is named on stderr); the others were written
+  2    usage or configuration error, found before any work: bad arguments, a spec
+       that does not load (unknown kind, cycle...), an unknown --keep step, an
+       executor this build lacks
+  130  interrupted (Ctrl-C); finish with --resume";
 
 /// Arguments of `tracekit run`.
 #[derive(Debug, Args)]
@@ -57,7 +73,7 @@ pub(crate) struct RunArgs {
     /// Pipeline spec file (TOML, or JSON with the same structure).
     #[arg(value_name = "SPEC")]
     spec: PathBuf,
-    /// Input files: .csv, .wav or .npy.
+    /// Capture files: scope formats, CSV, WAV, NPY (see below).
     #[arg(value_name = "INPUT", required = true)]
     inputs: Vec<PathBuf>,
     /// Executor (sequential, thread or process); default: the spec's, else thread.
@@ -86,15 +102,35 @@ pub(crate) struct RunArgs {
     /// Picture format for --plot.
     #[arg(long, value_name = "FORMAT", default_value = "svg", value_parser = ["svg", "png"])]
     plot_format: String,
+    /// Time limit of each stage, in seconds. The process executor kills a
+    /// worker at the limit; the thread and sequential executors cannot
+    /// abandon a running stage, so they fail it only once it returns late.
+    #[arg(long, value_name = "SECONDS")]
+    stage_timeout: Option<f64>,
+    /// Continue an interrupted run (same arguments): inputs whose outputs
+    /// were all written are skipped, the rest run, and measurements.csv is
+    /// rebuilt whole.
+    #[arg(long)]
+    resume: bool,
+    /// Make non-finite samples (NaN, infinities) in an input or an output an
+    /// error for that input, not a warning.
+    #[arg(long)]
+    strict: bool,
 }
 
 /// What happened to the batch so far.
 #[derive(Debug, Default)]
 struct Tally {
-    /// Inputs (traces) whose outputs were written.
+    /// Inputs (traces) whose outputs were written, this run or a resumed one.
     written: usize,
+    /// Input files all of whose traces were written.
+    files_done: usize,
     /// Files written, measurements.csv aside.
     files: usize,
+    /// Input files skipped because an earlier run finished them (`--resume`).
+    resumed: usize,
+    /// Inputs with non-finite samples in the input or an output.
+    non_finite: usize,
     /// Names of the files or inputs that failed.
     failed: Vec<String>,
 }
@@ -159,9 +195,38 @@ struct Batch<'a> {
     written_steps: Vec<String>,
     format: OutputFormat,
     out: &'a Path,
-    measurements: BufWriter<File>,
     /// Draw each input and its written steps, in this format.
     plot: Option<PlotFormat>,
+    strict: bool,
+}
+
+/// One input file of the batch: its identity and what it gave so far.
+#[derive(Debug, Default)]
+struct FileState {
+    id: Option<FileId>,
+    /// Traces read from it.
+    traces: usize,
+    /// Traces read from it not yet processed.
+    pending: usize,
+    failed: bool,
+    done: Done,
+}
+
+/// The options of `run` that change what it writes, hashed with the spec
+/// file: a record of another run identity is never resumed.
+fn run_identity(args: &RunArgs) -> Result<u64, Failure> {
+    let spec = fs::read(&args.spec)
+        .map_err(|e| Failure::Usage(format!("{}: {e}", args.spec.display())))?;
+    let options = format!(
+        "{}|{:?}|{:?}|{}|{}|{}",
+        args.format,
+        args.keep,
+        args.sample_rate.map(f64::to_bits),
+        args.plot,
+        args.plot_format,
+        args.strict
+    );
+    Ok(records::fnv1a(&[&spec, options.as_bytes()]))
 }
 
 /// Runs `tracekit run`.
@@ -174,6 +239,25 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
             .map(NonZeroUsize::get)
             .or(pipeline.max_workers());
         pipeline.set_parallel_config(kind, workers);
+    }
+    if let Some(seconds) = args.stage_timeout {
+        let limit = Duration::try_from_secs_f64(seconds)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                Failure::Usage(format!(
+                    "--stage-timeout must be a positive number of seconds, got {seconds}"
+                ))
+            })?;
+        if pipeline.executor_type() != ExecutorKind::Process {
+            eprintln!(
+                "warning: --stage-timeout: the {} executor cannot stop a running stage; \
+                 a stage past the limit fails only when it returns (the process executor \
+                 kills it at the limit)",
+                pipeline.executor_type()
+            );
+        }
+        pipeline.set_stage_timeout(Some(limit));
     }
     let written_steps = steps_to_write(&pipeline, &args.keep)?;
     let format: OutputFormat = args
@@ -195,11 +279,18 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
             args.out.display()
         ))
     })?;
+    let out_error = |e: std::io::Error| Failure::Failed(format!("{}: {e}", args.out.display()));
+    // Leftovers of a killed run, and a measurements.csv that would no longer
+    // describe this batch: measurements.csv is present only when complete.
+    capture_io::remove_temporaries(&args.out).map_err(out_error)?;
     let measurements_path = args.out.join("measurements.csv");
-    let measurements = File::create(&measurements_path)
-        .map(BufWriter::new)
-        .and_then(|mut w| writeln!(w, "input,step,measurement,value").map(|()| w))
-        .map_err(|e| Failure::Failed(format!("{}: {e}", measurements_path.display())))?;
+    match fs::remove_file(&measurements_path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(out_error(e)),
+        _ => {}
+    }
+    let records =
+        Records::open(&args.out, run_identity(args)?, args.resume).map_err(Failure::Failed)?;
+    sys::catch_sigint();
 
     // A few traces per run_batch: twice the workers, so that the thread
     // executor gives each worker whole traces; few enough that the bar moves
@@ -210,7 +301,6 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         written_steps,
         format,
         out: &args.out,
-        measurements,
         plot: if args.plot {
             Some(
                 args.plot_format
@@ -220,49 +310,120 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         } else {
             None
         },
+        strict: args.strict,
     };
     let mut tally = Tally::default();
     let mut progress = Progress::new(args.inputs.len());
     let mut names: HashMap<String, PathBuf> = HashMap::new();
-    let mut pending: Vec<NamedTrace> = Vec::new();
-    let mut pending_files = 0;
-    for path in &args.inputs {
+    let mut files: Vec<FileState> = Vec::with_capacity(args.inputs.len());
+    // Traces read and not yet run, with the index of their file.
+    let mut pending: Vec<(usize, NamedTrace)> = Vec::new();
+    let mut interrupted = false;
+    for (index, path) in args.inputs.iter().enumerate() {
+        if sys::interrupted() {
+            interrupted = true;
+            break;
+        }
+        let id = FileId::of(path);
+        let resumed = id.as_ref().and_then(|id| records.load(id));
+        let mut state = FileState {
+            id,
+            ..FileState::default()
+        };
+        if let Some(done) = resumed {
+            tally.resumed += 1;
+            tally.files_done += 1;
+            tally.written += done.inputs;
+            tally.files += done.files;
+            state.done = done;
+            files.push(state);
+            progress.advance(1, &format!("{} (done before)", path.display()));
+            continue;
+        }
         match read_input(path, args.sample_rate, &mut names) {
             Ok(traces) => {
-                pending.extend(traces);
-                pending_files += 1;
+                state.traces = traces.len();
+                state.pending = traces.len();
+                pending.extend(traces.into_iter().map(|t| (index, t)));
             }
             Err(message) => {
                 progress.error(&message);
                 tally.failed.push(path.display().to_string());
                 progress.advance(1, &format!("{} failed", path.display()));
+                state.failed = true;
             }
         }
+        files.push(state);
         if pending.len() >= chunk {
-            batch.process(&pending, &mut tally, &progress);
-            progress.advance(pending_files, &path.display().to_string());
+            batch.process(
+                &pending,
+                &mut files,
+                &records,
+                &mut tally,
+                &mut progress,
+                args,
+            );
             pending.clear();
-            pending_files = 0;
         }
     }
-    if !pending.is_empty() {
-        batch.process(&pending, &mut tally, &progress);
+    if !pending.is_empty() && !interrupted {
+        batch.process(
+            &pending,
+            &mut files,
+            &records,
+            &mut tally,
+            &mut progress,
+            args,
+        );
     }
-    progress.advance(pending_files, "done");
     progress.finish();
-    batch
-        .measurements
-        .flush()
-        .map_err(|e| Failure::Failed(format!("{}: {e}", measurements_path.display())))?;
+    drop(batch); // Process workers are reaped here.
 
+    if interrupted || sys::interrupted() {
+        return Err(Failure::Interrupted(format!(
+            "interrupted: {} of {} input files finished (outputs in {}); run the same \
+             command with --resume to finish the rest",
+            tally.files_done,
+            args.inputs.len(),
+            args.out.display()
+        )));
+    }
+    let mut table = String::from("input,step,measurement,value\n");
+    for state in &files {
+        table.push_str(&state.done.rows);
+    }
+    capture_io::write_atomically(&measurements_path, |out| out.write_all(table.as_bytes()))
+        .map_err(|e| Failure::Failed(e.to_string()))?;
+    records.remove();
+
+    let read_files = args.inputs.len()
+        - files
+            .iter()
+            .filter(|f| f.failed && f.done.inputs == 0)
+            .count();
     outln!(
-        "{} input{} processed: {} files in {}, measurements in {}",
+        "{} input file{} read, {} input{} processed{}: {} files in {}, measurements in {}",
+        read_files,
+        if read_files == 1 { "" } else { "s" },
         tally.written,
         if tally.written == 1 { "" } else { "s" },
+        if tally.resumed > 0 {
+            format!(" ({} files finished by an earlier run)", tally.resumed)
+        } else {
+            String::new()
+        },
         tally.files,
         args.out.display(),
         measurements_path.display()
     );
+    if tally.non_finite > 0 {
+        eprintln!(
+            "warning: {} input{} had non-finite samples (NaN or infinite) in the input or an \
+             output; --strict makes that an error",
+            tally.non_finite,
+            if tally.non_finite == 1 { "" } else { "s" }
+        );
+    }
     if tally.failed.is_empty() {
         Ok(())
     } else {
@@ -320,34 +481,104 @@ fn read_input(
     Ok(traces)
 }
 
+/// Where a trace holds non-finite samples: `None` if nowhere.
+fn non_finite(trace: &tracekit::Trace) -> Option<usize> {
+    let n = trace.samples().iter().filter(|x| !x.is_finite()).count();
+    (n > 0).then_some(n)
+}
+
 impl Batch<'_> {
-    /// Runs `inputs` as one batch and writes what each gives. When the batch
-    /// fails, each input runs alone, so that one bad input fails alone.
-    fn process(&mut self, inputs: &[NamedTrace], tally: &mut Tally, progress: &Progress) {
-        let traces: Vec<_> = inputs.iter().map(|n| n.trace.clone()).collect();
+    /// Runs `inputs` (each with the index of its file) as one batch and
+    /// writes what each gives; an input file whose traces are all written
+    /// gets its record. When the batch fails, each input runs alone, so
+    /// that one bad input fails alone.
+    fn process(
+        &mut self,
+        inputs: &[(usize, NamedTrace)],
+        files: &mut [FileState],
+        records: &Records,
+        tally: &mut Tally,
+        progress: &mut Progress,
+        args: &RunArgs,
+    ) {
+        let traces: Vec<_> = inputs.iter().map(|(_, n)| n.trace.clone()).collect();
         let runs: Vec<Result<Run, Error>> = match self.pipeline.run_batch(&traces) {
             Ok(runs) => runs.into_iter().map(Ok).collect(),
             Err(_) => traces.iter().map(|t| self.pipeline.run(t)).collect(),
         };
-        for (input, run) in inputs.iter().zip(runs) {
+        for ((index, input), run) in inputs.iter().zip(runs) {
+            let state = &mut files[*index];
             let written = run
                 .map_err(|e| e.to_string())
+                .and_then(|run| self.check_finite(input, &run, tally).map(|()| run))
                 .and_then(|run| self.write(input, &run));
             match written {
-                Ok(files) => {
+                Ok((files_written, rows)) => {
                     tally.written += 1;
-                    tally.files += files;
+                    tally.files += files_written;
+                    state.done.inputs += 1;
+                    state.done.files += files_written;
+                    state.done.rows.push_str(&rows);
                 }
                 Err(message) => {
-                    progress.error(&format!("{}: {message}", input.name));
-                    tally.failed.push(input.name.clone());
+                    // The file the user gave, and which of its traces when it has several.
+                    let path = args.inputs[*index].display().to_string();
+                    let label = if state.traces > 1 {
+                        format!("{path} ({})", input.name)
+                    } else {
+                        path
+                    };
+                    progress.error(&format!("{label}: {message}"));
+                    tally.failed.push(label);
+                    state.failed = true;
                 }
+            }
+            state.pending -= 1;
+            if state.pending == 0 {
+                let path = &args.inputs[*index];
+                if !state.failed {
+                    tally.files_done += 1;
+                    if let Some(id) = &state.id {
+                        if let Err(e) = records.save(id, &state.done) {
+                            progress.error(&format!(
+                                "{}: cannot record it as done ({e}); --resume will run it again",
+                                path.display()
+                            ));
+                        }
+                    }
+                }
+                progress.advance(1, &path.display().to_string());
             }
         }
     }
 
-    /// Writes the chosen steps' traces and every measurement of one input's run.
-    fn write(&mut self, input: &NamedTrace, run: &Run) -> Result<usize, String> {
+    /// Warns (or, with `--strict`, fails) when the input or a written
+    /// output holds NaN or infinite samples.
+    fn check_finite(&self, input: &NamedTrace, run: &Run, tally: &mut Tally) -> Result<(), String> {
+        let mut found = Vec::new();
+        if let Some(n) = non_finite(&input.trace) {
+            found.push(format!("{n} in the input"));
+        }
+        for step in &self.written_steps {
+            if let Some(n) = run.get(step).and_then(non_finite) {
+                found.push(format!("{n} in step '{step}'"));
+            }
+        }
+        if found.is_empty() {
+            return Ok(());
+        }
+        let what = format!("non-finite samples (NaN or infinite): {}", found.join(", "));
+        if self.strict {
+            return Err(what);
+        }
+        tally.non_finite += 1;
+        eprintln!("warning: {}: {what}", input.name);
+        Ok(())
+    }
+
+    /// Writes the chosen steps' traces of one input's run; returns the
+    /// number of files written and the input's rows of measurements.csv.
+    fn write(&mut self, input: &NamedTrace, run: &Run) -> Result<(usize, String), String> {
         let name = input.name.as_str();
         for step in &self.written_steps {
             let trace = run
@@ -358,17 +589,17 @@ impl Batch<'_> {
                 .join(format!("{name}.{step}.{}", self.format.extension()));
             write_trace(trace, &path, self.format).map_err(|e| e.to_string())?;
         }
+        let mut rows = String::new();
         for step in run.kept_steps() {
             let Some(trace) = run.get(step) else { continue };
             for (key, value) in &trace.meta().measurements {
-                writeln!(
-                    self.measurements,
+                let _ = writeln!(
+                    rows,
                     "{},{},{},{value:?}",
                     csv_field(name),
                     csv_field(step),
                     csv_field(key)
-                )
-                .map_err(|e| format!("measurements.csv: {e}"))?;
+                );
             }
         }
         let mut files = self.written_steps.len();
@@ -381,7 +612,7 @@ impl Batch<'_> {
                 .map_err(|e| e.to_string())?;
             files += 1;
         }
-        Ok(files)
+        Ok((files, rows))
     }
 }
 

@@ -467,6 +467,54 @@ fn run_without_a_sample_rate_names_the_file_and_the_option() {
 }
 
 #[test]
+fn info_describes_each_capture_and_names_the_ones_it_cannot_read() {
+    let dir = TempDir::new("info");
+    write_inputs(&dir);
+    fs::write(dir.path("junk.bin"), [0u8, 0xff, 0x13, 0x37, 1, 2, 3, 4]).unwrap();
+    let o = tracekit(&dir.0, &["info", "b.wav", "c.csv", "junk.bin"]);
+    let (out, err) = (stdout(&o), stderr(&o));
+    assert_eq!(code(&o), 1, "{err}");
+    assert!(out.contains("b.wav: WAV, 2 traces"), "{out}");
+    assert!(out.contains("b.ch1"), "{out}");
+    assert!(out.contains("1 MSa/s"), "{out}");
+    assert!(out.contains("8.192 ms"), "{out}");
+    assert!(out.contains("c.csv: CSV, 1 trace"), "{out}");
+    assert!(
+        err.contains("junk.bin") && err.contains("unknown file type"),
+        "{err}"
+    );
+    assert!(
+        err.lines().last().unwrap().contains("1 of 3 files"),
+        "{err}"
+    );
+
+    let o = tracekit(
+        &dir.0,
+        &["info", "--json", "b.wav", "a.npy", "--sample-rate", "1e6"],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["format"], "WAV");
+    let traces = lines[0]["traces"].as_array().unwrap();
+    assert_eq!(traces.len(), 2);
+    assert_eq!(traces[1]["input"], "b.ch1");
+    assert_eq!(traces[1]["samples"], 8192);
+    assert_eq!(traces[1]["sample_rate"], 1e6);
+    assert_eq!(traces[1]["attributes"]["source"], "b.wav");
+    let (lo, hi) = (
+        traces[1]["min"].as_f64().unwrap(),
+        traces[1]["max"].as_f64().unwrap(),
+    );
+    assert!(-0.6 < lo && lo < -0.4 && 0.4 < hi && hi < 0.6, "{lo} {hi}");
+    assert_eq!(lines[1]["format"], "NPY");
+    assert_eq!(lines[1]["traces"][0]["input"], "a");
+}
+
+#[test]
 fn a_spec_with_a_cycle_is_a_configuration_error() {
     let dir = TempDir::new("cycle");
     write_inputs(&dir);
@@ -628,7 +676,7 @@ fn every_example_spec_loads_and_runs_like_the_library() {
 #[test]
 fn every_subcommand_has_help_with_examples() {
     let dir = TempDir::new("help");
-    for sub in ["demo", "run", "graph"] {
+    for sub in ["demo", "run", "graph", "info"] {
         let o = tracekit(&dir.0, &[sub, "--help"]);
         let out = stdout(&o);
         assert_eq!(code(&o), 0);
@@ -638,14 +686,17 @@ fn every_subcommand_has_help_with_examples() {
     }
     let run_help = stdout(&tracekit(&dir.0, &["run", "--help"]));
     for needle in [
-        "1  some inputs failed",
-        "2  usage or configuration error",
+        "1    some inputs failed",
+        "2    usage or configuration error",
+        "130  interrupted",
         "--keep",
+        "--resume",
+        "--stage-timeout",
     ] {
         assert!(run_help.contains(needle), "{needle}: {run_help}");
     }
     let top = stdout(&tracekit(&dir.0, &["--help"]));
-    for sub in ["demo", "run", "graph", "bench"] {
+    for sub in ["demo", "run", "graph", "bench", "info"] {
         assert!(top.contains(sub), "{top}");
     }
 }
@@ -767,4 +818,212 @@ fn graph_svg_draws_every_step() {
     ] {
         assert!(texts.iter().any(|t| t == step), "no node {step}: {texts:?}");
     }
+}
+
+/// `count` NPY inputs of `len` samples, different phases, in `dir`.
+fn write_many(dir: &TempDir, count: usize, len: usize) -> Vec<String> {
+    (0..count)
+        .map(|k| {
+            let name = format!("in{k:02}.npy");
+            let trace = Trace::new(signal(len, k as f64 * 0.1), 1e6).unwrap();
+            write_trace(&trace, &dir.path(&name), OutputFormat::Npy).unwrap();
+            name
+        })
+        .collect()
+}
+
+/// Every output file in `out` of the inputs `names` that exists is complete:
+/// it reads back bit for bit as the library's result.
+fn assert_present_outputs_complete(dir: &TempDir, out: &str, runs: &[(String, Run)]) -> usize {
+    let mut present = 0;
+    for (name, run) in runs {
+        let path = dir.path(&format!("{out}/{name}.merge.npy"));
+        if path.exists() {
+            assert_same_samples(&path, run.output());
+            present += 1;
+        }
+    }
+    let leftovers: Vec<_> = fs::read_dir(dir.path(out))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| {
+            n.ends_with(".npy") && !runs.iter().any(|(r, _)| n == &format!("{r}.merge.npy"))
+        })
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "files that are not outputs: {leftovers:?}"
+    );
+    present
+}
+
+#[test]
+fn a_killed_or_interrupted_run_leaves_only_complete_files_and_resumes_to_the_same_result() {
+    let dir = TempDir::new("kill");
+    let names = write_many(&dir, 16, 1 << 14);
+    let fanout = example_spec("fanout.toml");
+    let files: Vec<PathBuf> = names.iter().map(|n| dir.path(n)).collect();
+    let runs = library_runs(&fanout, &files);
+    let expected = expected_measurements(&runs);
+    let mut args: Vec<&str> = vec![
+        "run",
+        path_str(&fanout),
+        "--executor",
+        "sequential",
+        "--sample-rate",
+        "1e6",
+    ];
+    args.extend(names.iter().map(String::as_str));
+
+    // The uninterrupted run, for comparison.
+    let whole = [args.as_slice(), &["--out", "whole"]].concat();
+    let o = tracekit(&dir.0, &whole);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(
+        fs::read_to_string(dir.path("whole/measurements.csv")).unwrap(),
+        expected
+    );
+
+    // SIGKILL at several points, then resume.
+    for (round, delay_ms) in [5u64, 40, 120, 300].into_iter().enumerate() {
+        let out = format!("killed{round}");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tracekit"))
+            .current_dir(&dir.0)
+            .args(&args)
+            .args(["--out", &out])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        if !status.success() {
+            assert!(
+                !dir.path(&format!("{out}/measurements.csv")).exists(),
+                "round {round}"
+            );
+        }
+        if dir.path(&out).exists() {
+            assert_present_outputs_complete(&dir, &out, &runs);
+        }
+        let resumed = [args.as_slice(), &["--out", &out, "--resume"]].concat();
+        let o = tracekit(&dir.0, &resumed);
+        assert_eq!(code(&o), 0, "round {round}: {}", stderr(&o));
+        assert_eq!(
+            assert_present_outputs_complete(&dir, &out, &runs),
+            runs.len()
+        );
+        assert_eq!(
+            fs::read_to_string(dir.path(&format!("{out}/measurements.csv"))).unwrap(),
+            expected,
+            "round {round}"
+        );
+        assert!(!dir.path(&format!("{out}/.tracekit-records")).exists());
+    }
+
+    // SIGINT: stops between inputs with status 130 and says how to resume.
+    let child = Command::new(env!("CARGO_BIN_EXE_tracekit"))
+        .current_dir(&dir.0)
+        .args(&args)
+        .args(["--out", "int"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the first output, so the handler is installed.
+    let first = dir.path(&format!("int/{}.merge.npy", runs[0].0));
+    let start = std::time::Instant::now();
+    while !first.exists() && start.elapsed() < std::time::Duration::from_secs(60) {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let o = child.wait_with_output().unwrap();
+    let err = stderr(&o);
+    match code(&o) {
+        130 => {
+            assert!(err.contains("--resume"), "{err}");
+            assert!(!dir.path("int/measurements.csv").exists());
+            assert_present_outputs_complete(&dir, "int", &runs);
+        }
+        0 => {} // It finished before the signal arrived.
+        other => panic!("status {other}: {err}"),
+    }
+    let o = tracekit(
+        &dir.0,
+        &[args.as_slice(), &["--out", "int", "--resume"]].concat(),
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(
+        fs::read_to_string(dir.path("int/measurements.csv")).unwrap(),
+        expected
+    );
+}
+
+#[test]
+fn non_finite_samples_warn_and_strict_makes_them_errors() {
+    let dir = TempDir::new("nan");
+    fs::write(dir.path("nan.csv"), "1.0\nnan\n2.0\n3.0\n").unwrap();
+    fs::write(dir.path("ok.csv"), "1.0\n2.0\n2.0\n3.0\n").unwrap();
+    let stats = dir.path("stats.toml");
+    fs::write(&stats, "[[steps]]\nname = \"stats\"\nkind = \"stats\"\n").unwrap();
+    let args = [
+        "run",
+        path_str(&stats),
+        "nan.csv",
+        "ok.csv",
+        "--sample-rate",
+        "10",
+    ];
+    let o = tracekit(&dir.0, &args);
+    let err = stderr(&o);
+    assert_eq!(code(&o), 0, "{err}");
+    assert!(
+        err.contains("nan: non-finite samples") && err.contains("1 in the input"),
+        "{err}"
+    );
+    assert!(err.contains("--strict"), "{err}");
+    let o = tracekit(&dir.0, &[args.as_slice(), &["--strict"]].concat());
+    let err = stderr(&o);
+    assert_eq!(code(&o), 1, "{err}");
+    assert!(err.contains("1 input failed: nan"), "{err}");
+    let rows = fs::read_to_string(dir.path("tracekit-out/measurements.csv")).unwrap();
+    assert!(
+        rows.contains("ok,stats,mean,2.0") && !rows.contains("nan,"),
+        "{rows}"
+    );
+}
+
+#[test]
+fn stage_timeout_is_checked_and_warns_without_the_process_executor() {
+    let dir = TempDir::new("timeout");
+    fs::write(dir.path("ok.csv"), "1.0\n2.0\n").unwrap();
+    let stats = dir.path("stats.toml");
+    fs::write(&stats, "[[steps]]\nname = \"stats\"\nkind = \"stats\"\n").unwrap();
+    let base = ["run", path_str(&stats), "ok.csv", "--sample-rate", "10"];
+    let o = tracekit(&dir.0, &[base.as_slice(), &["--stage-timeout=-1"]].concat());
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--stage-timeout must be a positive"),
+        "{}",
+        stderr(&o)
+    );
+    let o = tracekit(
+        &dir.0,
+        &[
+            base.as_slice(),
+            &["--stage-timeout", "5", "--executor", "thread"],
+        ]
+        .concat(),
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot stop a running stage"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -12,6 +12,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod budget;
 mod decimate;
 mod detrend;
 mod elementwise;
@@ -35,6 +36,7 @@ pub mod wavelet;
 pub mod window;
 
 pub use crate::{
+    budget::{STAGE_MEMORY_ENV, memory_budget, set_memory_budget},
     decimate::Decimate,
     detrend::Detrend,
     elementwise::{Clip, Offset, Scale},

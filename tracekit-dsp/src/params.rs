@@ -96,10 +96,58 @@ pub fn apply<T: Transformer>(mut t: T, params: &Params) -> Result<T, StageError>
     Ok(t)
 }
 
-/// An error unless `params` has every name in `required`.
+/// An error unless `params` has every name in `required`; when a given name
+/// is a near miss of the missing one (`cutof`), the error says so.
 pub fn require(kind: &str, params: &Params, required: &[&str]) -> Result<(), StageError> {
-    match required.iter().find(|r| !params.contains_key(**r)) {
-        Some(missing) => Err(format!("{kind}: parameter '{missing}' is required").into()),
-        None => Ok(()),
+    let Some(missing) = required.iter().find(|r| !params.contains_key(**r)) else {
+        return Ok(());
+    };
+    let near = params
+        .keys()
+        .find(|k| !required.contains(&k.as_str()) && edit_distance(k, missing) <= 2);
+    Err(match near {
+        Some(typo) => format!(
+            "{kind}: unknown parameter '{typo}'; did you mean '{missing}'? \
+             (parameter '{missing}' is required)"
+        ),
+        None => format!("{kind}: parameter '{missing}' is required"),
+    }
+    .into())
+}
+
+/// The Levenshtein distance of two short names.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_near_miss_of_a_required_parameter_is_suggested() {
+        let p = Params::from([("cutof".to_owned(), ParamValue::Float(1.0))]);
+        let e = require("lowpass", &p, &["cutoff"]).unwrap_err().to_string();
+        assert!(
+            e.contains("unknown parameter 'cutof'; did you mean 'cutoff'?"),
+            "{e}"
+        );
+        let p = Params::from([("order".to_owned(), ParamValue::Int(2))]);
+        let e = require("lowpass", &p, &["cutoff"]).unwrap_err().to_string();
+        assert_eq!(e, "lowpass: parameter 'cutoff' is required");
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }

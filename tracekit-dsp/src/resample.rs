@@ -42,6 +42,9 @@ impl Transformer for Resample {
         if num == 0 {
             return Err("resample: parameter 'samples' must be set to at least 1".into());
         }
+        // The half spectrum (16 bytes a point), the output and the inverse
+        // transform's workspace (8 each).
+        crate::budget::check("resample", &format!("'samples' = {num}"), num, 32)?;
         let x = input.samples();
         let n = x.len();
         let m = num.min(n);

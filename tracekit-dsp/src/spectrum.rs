@@ -123,6 +123,9 @@ impl Transformer for Fft {
             }
             m => m,
         };
+        // The transform's buffer (8 bytes a point), its half spectrum (16 per
+        // two points) and the output (8 per two points).
+        crate::budget::check("fft", &format!("'nfft' = {nfft}"), nfft, 20)?;
         let w = self.window.cached(n);
         let sum_w: f64 = w.iter().sum();
         if sum_w.is_nan() || sum_w <= 0.0 {

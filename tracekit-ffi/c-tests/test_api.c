@@ -70,6 +70,16 @@ static tk_status lazy(const tk_trace *const *inputs, size_t n_inputs, tk_trace *
     return TK_OK;
 }
 
+/* A stage that returns a number that is no tk_status (legal C: it is a uint32_t). */
+static tk_status rogue(const tk_trace *const *inputs, size_t n_inputs, tk_trace **out,
+                       void *user_data) {
+    (void)inputs;
+    (void)n_inputs;
+    (void)out;
+    (void)user_data;
+    return (tk_status)0xFFFFFFFFu;
+}
+
 /* ---- helpers ------------------------------------------------------------ */
 
 static tk_transformer *builtin(const char *kind, const char *params) {
@@ -437,6 +447,22 @@ static void test_bad_values(void) {
     CHECK_ERR(tk_pipeline_transform(p, t, &out), TK_ERR_STAGE, "stored no trace");
     CHECK(out == NULL);
     tk_pipeline_free(p);
+
+    /* A status outside tk_status is a stage error on every executor; the
+     * pipeline keeps working. */
+    const tk_executor executors[] = {TK_EXECUTOR_SEQUENTIAL, TK_EXECUTOR_THREAD,
+                                     TK_EXECUTOR_PROCESS};
+    for (size_t e = 0; e < 3; e++) {
+        CHECK_OK(tk_pipeline_new(&p));
+        CHECK_OK(tk_pipeline_set_parallel_config(p, executors[e], 2));
+        CHECK_OK(tk_transformer_from_callback(rogue, NULL, NULL, &tr));
+        add(p, "rogue", tr, NULL, 0);
+        CHECK_ERR(tk_pipeline_transform(p, t, &out), TK_ERR_STAGE,
+                  "the C callback returned 4294967295, which is not a tk_status");
+        CHECK_ERR(tk_pipeline_transform(p, t, &out), TK_ERR_STAGE, "4294967295");
+        CHECK(out == NULL);
+        tk_pipeline_free(p);
+    }
 
     tk_trace_free(t);
 }

@@ -18,6 +18,7 @@
 )]
 
 mod boundary;
+mod capture;
 mod pipeline;
 mod status;
 mod trace;
@@ -27,6 +28,7 @@ use std::ffi::{CString, c_char};
 
 use crate::boundary::ffi_boundary;
 pub use crate::{
+    capture::{tk_read_capture, tk_trace_attribute, tk_trace_channel, tk_traces_free},
     pipeline::{
         tk_pipeline, tk_pipeline_add_step, tk_pipeline_execution_order, tk_pipeline_free,
         tk_pipeline_from_spec, tk_pipeline_get_intermediate, tk_pipeline_new,

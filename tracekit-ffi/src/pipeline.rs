@@ -322,7 +322,7 @@ pub unsafe extern "C" fn tk_pipeline_transform(
         let mut state = lock(unsafe { state(p) });
         let output = state.built()?.transform(input)?;
         // SAFETY: `out` is non-NULL and writable (caller's contract).
-        unsafe { write_out(out, tk_trace::into_raw(output)) };
+        unsafe { write_out(out, tk_trace::into_raw(output.into())) };
         Ok(())
     })
 }
@@ -358,7 +358,7 @@ pub unsafe extern "C" fn tk_pipeline_get_intermediate(
             None => return Err(Error::StepNotFound { step: step.to_owned() }.into()),
         };
         // SAFETY: `out` is non-NULL and writable (caller's contract).
-        unsafe { write_out(out, tk_trace::into_raw(trace)) };
+        unsafe { write_out(out, tk_trace::into_raw(trace.into())) };
         Ok(())
     })
 }

@@ -68,6 +68,23 @@ impl tk_status {
         }
     }
 
+    /// The status whose number is `raw`, if there is one.
+    pub fn from_raw(raw: u32) -> Option<tk_status> {
+        const ALL: [tk_status; 10] = [
+            tk_status::TK_OK,
+            tk_status::TK_ERR_NULL_ARGUMENT,
+            tk_status::TK_ERR_INVALID_ARGUMENT,
+            tk_status::TK_ERR_PIPELINE,
+            tk_status::TK_ERR_NOT_FOUND,
+            tk_status::TK_ERR_STAGE,
+            tk_status::TK_ERR_WORKER_CRASHED,
+            tk_status::TK_ERR_TIMEOUT,
+            tk_status::TK_ERR_IO,
+            tk_status::TK_ERR_PANIC,
+        ];
+        ALL.into_iter().find(|s| *s as u32 == raw)
+    }
+
     /// The C name of the status: `"TK_OK"`, `"TK_ERR_STAGE"`, ...
     pub fn name(self) -> &'static str {
         match self {
@@ -131,5 +148,10 @@ mod tests {
         );
         assert_eq!(tk_status::TK_OK as u32, 0);
         assert_eq!(tk_status::TK_ERR_PANIC as u32, 9);
+        for raw in 0..10 {
+            assert_eq!(tk_status::from_raw(raw).map(|s| s as u32), Some(raw));
+        }
+        assert_eq!(tk_status::from_raw(10), None);
+        assert_eq!(tk_status::from_raw(u32::MAX), None);
     }
 }

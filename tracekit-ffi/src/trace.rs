@@ -1,6 +1,9 @@
 //! `tk_trace`: a sampled signal, owned by C through a handle.
 
-use std::{ffi::c_char, ptr::NonNull};
+use std::{
+    ffi::{CString, c_char},
+    ptr::NonNull,
+};
 
 use tracekit_facade::Trace;
 
@@ -20,7 +23,24 @@ pub struct tk_trace {
 }
 
 impl Handle for tk_trace {
-    type Inner = Trace;
+    type Inner = CTrace;
+}
+
+/// What a `tk_trace` handle owns: the trace, and its channel label as a C
+/// string, made once so that `tk_trace_channel` can lend it.
+#[derive(Debug)]
+pub(crate) struct CTrace {
+    /// The trace.
+    pub(crate) trace: Trace,
+    /// `trace.meta().channel`, NUL-terminated (an interior NUL shown as `\\0`).
+    pub(crate) channel: CString,
+}
+
+impl From<Trace> for CTrace {
+    fn from(trace: Trace) -> CTrace {
+        let channel = CString::new(trace.meta().channel.replace('\0', "\\0")).unwrap_or_default();
+        CTrace { trace, channel }
+    }
 }
 
 /// Borrows the trace behind a non-NULL handle.
@@ -31,6 +51,15 @@ pub(crate) unsafe fn trace_ref<'a>(t: NonNull<tk_trace>) -> &'a Trace {
     // SAFETY:
     // - the caller guarantees a live handle;
     // - traces are never mutated through a handle, so shared borrows cannot alias a `&mut`.
+    &unsafe { tk_trace::as_ref(t) }.trace
+}
+
+/// Borrows what a non-NULL handle owns, the channel's C string included.
+///
+/// # Safety
+/// `t` is a live `tk_trace` handle.
+pub(crate) unsafe fn ctrace_ref<'a>(t: NonNull<tk_trace>) -> &'a CTrace {
+    // SAFETY: as for `trace_ref`: a live handle, only ever borrowed shared.
     unsafe { tk_trace::as_ref(t) }
 }
 
@@ -71,7 +100,7 @@ pub unsafe extern "C" fn tk_trace_new(
         };
         let trace = Trace::new(data.to_vec(), sample_rate)?;
         // SAFETY: `out` is non-NULL and writable (caller's contract).
-        unsafe { write_out(out, tk_trace::into_raw(trace)) };
+        unsafe { write_out(out, tk_trace::into_raw(trace.into())) };
         Ok(())
     })
 }

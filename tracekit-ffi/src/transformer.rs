@@ -13,7 +13,7 @@ use tracekit_facade::{ParamValue, Params, StageError, Trace, Transformer};
 use crate::{
     boundary::{self, Failure, Handle, arg, c_str, ffi_boundary, write_out},
     status::tk_status,
-    trace::tk_trace,
+    trace::{CTrace, tk_trace},
 };
 
 /// One stage, not yet part of a pipeline.
@@ -38,7 +38,8 @@ impl Handle for tk_transformer {
 /// which the pipeline takes over, and returns `TK_OK`. Any other status makes
 /// the transform fail with `TK_ERR_STAGE`, naming the step; if the callback
 /// itself got an error from a tk_ function on this thread, that message is
-/// included. The callback must return one of the `tk_status` values.
+/// included. A return value that is not a `tk_status` fails the stage the same
+/// way, with a message giving the number.
 ///
 /// It may run on any thread, and in a forked worker process with the process
 /// executor, several calls at once: it must be thread-safe and keep no
@@ -51,6 +52,14 @@ pub type tk_transform_fn = Option<
         user_data: *mut c_void,
     ) -> tk_status,
 >;
+
+/// The function inside a non-NULL `tk_transform_fn`.
+type TransformFn = unsafe extern "C" fn(
+    *const *const tk_trace,
+    usize,
+    *mut *mut tk_trace,
+    *mut c_void,
+) -> tk_status;
 
 /// A destructor for callback user data.
 pub type tk_free_fn = Option<unsafe extern "C" fn(user_data: *mut c_void)>;
@@ -148,15 +157,16 @@ impl Drop for UserData {
     }
 }
 
+/// A callback as it is called: returning the plain `uint32_t` that C may
+/// return, any value, so that an out-of-range one is an error and never an
+/// invalid `tk_status` in Rust.
+type RawTransformFn =
+    unsafe extern "C" fn(*const *const tk_trace, usize, *mut *mut tk_trace, *mut c_void) -> u32;
+
 /// A stage that calls a C function.
 #[derive(Clone)]
 struct Callback {
-    f: unsafe extern "C" fn(
-        *const *const tk_trace,
-        usize,
-        *mut *mut tk_trace,
-        *mut c_void,
-    ) -> tk_status,
+    f: RawTransformFn,
     data: Arc<UserData>,
 }
 
@@ -171,24 +181,35 @@ impl fmt::Debug for Callback {
 
 impl Transformer for Callback {
     fn transform(&self, inputs: &[&Trace]) -> Result<Trace, StageError> {
-        let handles: Vec<*const tk_trace> = inputs
+        // Handles for the call: each input behind a `CTrace`, as every
+        // `tk_trace` is (a clone shares the samples).
+        let wrapped: Vec<CTrace> = inputs.iter().map(|t| CTrace::from((*t).clone())).collect();
+        let handles: Vec<*const tk_trace> = wrapped
             .iter()
-            .map(|t| ptr::from_ref::<Trace>(t).cast::<tk_trace>())
+            .map(|t| ptr::from_ref::<CTrace>(t).cast::<tk_trace>())
             .collect();
         let mut out: *mut tk_trace = ptr::null_mut();
         let callers_error = boundary::swap_last_error(None);
         // SAFETY:
         // - `handles` holds `inputs.len()` pointers to live traces laid out as
-        //   `tk_trace` handles (a handle is a pointer to the `Trace`), borrowed for the call;
+        //   `tk_trace` handles (a handle is a pointer to a `CTrace`, and `wrapped`
+        //   outlives the call), borrowed for the call;
         // - `out` is a valid, writable local; `user_data` is the caller's own pointer.
-        let status = unsafe { (self.f)(handles.as_ptr(), handles.len(), &mut out, self.data.ptr) };
+        let raw = unsafe { (self.f)(handles.as_ptr(), handles.len(), &mut out, self.data.ptr) };
         let callback_error = boundary::swap_last_error(callers_error);
         let out = NonNull::new(out).map(|p| {
             // SAFETY: a non-NULL `*out` is a trace handle the callback hands over to us.
             unsafe { tk_trace::from_raw(p) }
         });
+        let Some(status) = tk_status::from_raw(raw) else {
+            return Err(format!(
+                "the C callback returned {raw}, which is not a tk_status value \
+                 (TK_OK is 0; the error statuses are 1 to 9)"
+            )
+            .into());
+        };
         match (status, out) {
-            (tk_status::TK_OK, Some(trace)) => Ok(*trace),
+            (tk_status::TK_OK, Some(trace)) => Ok(trace.trace),
             (tk_status::TK_OK, None) => {
                 Err("the C callback returned TK_OK but stored no trace in *out".into())
             }
@@ -237,6 +258,11 @@ pub unsafe extern "C" fn tk_transformer_from_callback(
             Failure::new(tk_status::TK_ERR_NULL_ARGUMENT, "argument 'f' is NULL")
         })?;
         let out = arg!(out)?;
+        // SAFETY:
+        // - `tk_status` is `#[repr(u32)]`, so a function returning it and one
+        //   returning `u32` have the same ABI; reading the result as `u32`
+        //   accepts every value C can return, valid `tk_status` or not.
+        let f = unsafe { std::mem::transmute::<TransformFn, RawTransformFn>(f) };
         let stage: Box<dyn Transformer> = Box::new(Callback {
             f,
             data: Arc::new(UserData {

@@ -73,6 +73,10 @@ const SOURCES: &[Source] = &[
         cpp: false,
     },
     Source {
+        file: "test_capture.c",
+        cpp: false,
+    },
+    Source {
         file: "test_raii.cpp",
         cpp: true,
     },
@@ -142,6 +146,47 @@ fn readme_example(out_dir: &Path) -> PathBuf {
     let path = out_dir.join("readme_example.c");
     std::fs::write(&path, &readme[start..start + len]).expect("the example can be written");
     path
+}
+
+/// The README's second C block (reading a capture), a fragment: compiled
+/// inside a `main` of its own. The file it names does not exist here, so it
+/// runs through the error path.
+#[test]
+fn readme_capture_fragment_compiles_and_runs() {
+    let readme = include_str!("../../README.md");
+    let first = readme.find("```c\n").expect("the README has a C example") + 5;
+    let second = readme[first..]
+        .find("```c\n")
+        .map(|i| first + i + 5)
+        .expect("the README has a second C block");
+    let len = readme[second..].find("```").expect("the block ends");
+    let out_dir = profile_dir().join("c-tests");
+    std::fs::create_dir_all(&out_dir).expect("the c-tests folder can be made");
+    let source = out_dir.join("readme_capture.c");
+    let program = format!(
+        "#include <stdio.h>\n#include \"tracekit.h\"\nint main(void) {{\n{}return 0;\n}}\n",
+        &readme[second..second + len]
+    );
+    std::fs::write(&source, program).expect("the fragment can be written");
+    let binary = out_dir.join("readme_capture");
+    let so = library("libtracekit.so");
+    let dir = so.parent().expect("the library is in a folder");
+    run(Command::new(env::var("CC").unwrap_or_else(|_| "cc".into()))
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic"])
+        .arg("-I")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../include"))
+        .arg(&source)
+        .arg("-o")
+        .arg(&binary)
+        .arg(&so)
+        .arg(format!("-Wl,-rpath,{}", dir.display()))
+        .arg("-lm"));
+    let out = Command::new(&binary).output().expect("the fragment runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

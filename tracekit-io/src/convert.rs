@@ -6,11 +6,11 @@
 //! ```
 //! use tracekit_io::convert::{ByteOrder, SampleType, decode_append};
 //!
-//! // Two 16-bit codes, big-endian, to volts: (code - 128) * 0.01.
+//! // Two 16-bit codes, big-endian (128 and 384), to volts: (code - 128) * 0.01.
 //! let raw = [0x00, 0x80, 0x01, 0x80];
 //! let mut volts = Vec::new();
 //! decode_append(&raw, SampleType::I16, ByteOrder::Big, &mut volts, |code| (code - 128.0) * 0.01);
-//! assert_eq!(volts, [-1.28, 2.56 - 1.28 + 0.0]);
+//! assert_eq!(volts, [0.0, 2.56]);
 //! ```
 
 /// Byte order of a binary file's fields and samples.
@@ -98,7 +98,7 @@ pub fn decode_append(
         }
         SampleType::I8 => {
             out.reserve(raw.len());
-            out.extend(raw.iter().map(|&b| map(f64::from(b.cast_signed()))));
+            out.extend(raw.iter().map(|&b| map(f64::from(i8::from_ne_bytes([b])))));
         }
         SampleType::U16 => wide!(u16),
         SampleType::I16 => wide!(i16),

@@ -57,8 +57,8 @@ pub use crate::{
     error::Error,
     naming::NamedTrace,
     write::{
-        OutputFormat, trace_to_json, write_atomically, write_csv, write_json, write_npy,
-        write_trace,
+        OutputFormat, is_temporary, remove_temporaries, trace_to_json, write_atomically, write_csv,
+        write_json, write_npy, write_trace,
     },
 };
 

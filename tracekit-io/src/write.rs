@@ -74,6 +74,27 @@ fn temporary_beside(path: &Path) -> PathBuf {
     path.with_file_name(tmp)
 }
 
+/// Whether `name` is a temporary file of [`write_atomically`] (a leftover
+/// when the process writing it was killed).
+pub fn is_temporary(name: &str) -> bool {
+    name.starts_with('.') && name.contains(".tmp-")
+}
+
+/// Removes the leftover temporary files of [`write_atomically`] in `dir`
+/// (not in its subdirectories), returning how many there were. Call it only
+/// when no other process writes into `dir`.
+pub fn remove_temporaries(dir: &Path) -> std::io::Result<usize> {
+    let mut removed = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if is_temporary(&entry.file_name().to_string_lossy()) && entry.file_type()?.is_file() {
+            std::fs::remove_file(entry.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
 /// Writes a file atomically: `fill` writes into a temporary file beside
 /// `path`, which is flushed, synced and renamed over `path` only if all of
 /// that succeeds. On any failure the temporary file is removed and `path`
@@ -156,9 +177,24 @@ fn json_number(x: f64) -> serde_json::Value {
 }
 
 /// The trace as a JSON value: samples (non-finite values as null), sample_rate,
-/// start, domain, channel, units, measurements, attributes.
+/// start, domain, channel, units, measurements, attributes, and the x axis
+/// stated plainly: `x_start` and `x_step` in `x_unit` (`"s"` in the time
+/// domain, `"Hz"` in the frequency domain, where `sample_rate` is points per
+/// hertz).
+///
+/// ```
+/// use tracekit_io::{Trace, trace_to_json};
+///
+/// let json = trace_to_json(&Trace::new(vec![1.0, 2.0], 4.0)?);
+/// assert_eq!((json["x_step"].as_f64(), json["x_unit"].as_str()), (Some(0.25), Some("s")));
+/// # Ok::<(), tracekit_core::Error>(())
+/// ```
 pub fn trace_to_json(trace: &Trace) -> serde_json::Value {
     let meta = trace.meta();
+    let x_unit = match meta.domain {
+        Domain::Time => "s",
+        Domain::Frequency => "Hz",
+    };
     let measurements: serde_json::Map<String, serde_json::Value> = meta
         .measurements
         .iter()
@@ -173,6 +209,9 @@ pub fn trace_to_json(trace: &Trace) -> serde_json::Value {
         "units": meta.units,
         "measurements": measurements,
         "attributes": meta.attributes,
+        "x_start": json_number(meta.start),
+        "x_step": json_number(1.0 / meta.sample_rate),
+        "x_unit": x_unit,
     })
 }
 
@@ -187,12 +226,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_spectrum_states_its_axis_in_json() {
+        let mut meta = tracekit_core::TraceMeta::new(0.5);
+        meta.domain = Domain::Frequency;
+        meta.start = 10.0;
+        let json = trace_to_json(&Trace::with_meta(vec![3.0], meta).unwrap());
+        assert_eq!(json["x_start"], 10.0);
+        assert_eq!(json["x_step"], 2.0);
+        assert_eq!(json["x_unit"], "Hz");
+        assert_eq!(json["sample_rate"], 0.5);
+    }
+
+    #[test]
     fn npy_header_is_padded_to_64() {
         let t = Trace::new(vec![1.0, 2.0], 1.0).unwrap();
         let mut out = Vec::new();
         write_npy(&t, &mut out).unwrap();
-        assert_eq!(out.len(), 64 + 16);
-        assert_eq!(out[63], b'\n');
+        let header = out.len() - 16;
+        assert_eq!(header % 64, 0);
+        assert_eq!(out[header - 1], b'\n');
         assert!(out.starts_with(b"\x93NUMPY\x01\x00"));
     }
 
@@ -222,6 +274,9 @@ mod tests {
         .unwrap_err();
         assert!(err.to_string().contains("disk full"), "{err}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+        std::fs::write(temporary_beside(&path), "left by a killed run").unwrap();
+        assert_eq!(remove_temporaries(&dir).unwrap(), 1);
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -4,6 +4,7 @@
 //! executor = "thread"      # optional: sequential | thread | process
 //! max_workers = 4          # optional; default auto
 //! output = "merge"         # optional; default the last step
+//! stage_timeout = 30.0     # optional, seconds; default none
 //!
 //! [[steps]]
 //! name = "lowpass"
@@ -35,7 +36,7 @@
 //! # Ok::<(), tracekit::Error>(())
 //! ```
 
-use std::{fmt::Write as _, path::Path};
+use std::{fmt::Write as _, path::Path, time::Duration};
 
 use tracekit_core::{Error, ParamValue, Params, Pipeline, Step};
 
@@ -63,18 +64,24 @@ struct SpecFile {
     steps: Vec<StepSpec>,
 }
 
-/// Line numbers of keys in a TOML text, found by reading the text itself.
-struct Lines<'t> {
-    text: Option<&'t str>,
+/// Line numbers of keys in a TOML text, found by reading the text itself,
+/// once: `(table, key) -> line`, where the table is `None` at the top level
+/// or the index of a `[[steps]]` table, and the key `""` stands for the
+/// table's header.
+struct Lines {
+    lines: std::collections::HashMap<(Option<usize>, String), usize>,
 }
 
-impl Lines<'_> {
-    /// The line of `key` at the top level (`step == None`) or in the `[[steps]]` table `step`.
-    fn find(&self, step: Option<usize>, key: &str) -> Option<usize> {
-        let text = self.text?;
+impl Lines {
+    /// The key lines of `text` (none for JSON, which is `None`).
+    fn of(text: Option<&str>) -> Lines {
+        let mut lines = std::collections::HashMap::new();
+        let Some(text) = text else {
+            return Lines { lines };
+        };
         let mut table: Option<usize> = None;
         let mut tables_seen = 0;
-        let mut header_line = None;
+        let mut other_table = false;
         for (n, line) in text.lines().enumerate() {
             let trimmed = line.trim();
             if trimmed.starts_with("[[")
@@ -82,29 +89,32 @@ impl Lines<'_> {
             {
                 table = Some(tables_seen);
                 tables_seen += 1;
-                if step == table && key.is_empty() {
-                    return Some(n + 1);
-                }
-                header_line = Some(n + 1);
+                other_table = false;
+                lines.entry((table, String::new())).or_insert(n + 1);
                 continue;
             }
             if trimmed.starts_with('[') {
-                table = None;
+                other_table = true;
                 continue;
             }
-            if table == step {
-                let k = trimmed
-                    .split('=')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .trim_matches('"');
-                if trimmed.contains('=') && k == key {
-                    return Some(n + 1);
-                }
+            if other_table || !trimmed.contains('=') {
+                continue;
             }
+            let key = trimmed
+                .split('=')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .trim_matches('"');
+            lines.entry((table, key.to_owned())).or_insert(n + 1);
         }
-        if key.is_empty() { header_line } else { None }
+        Lines { lines }
+    }
+
+    /// The line of `key` at the top level (`step == None`) or in the
+    /// `[[steps]]` table `step`; `key == ""` gives the table's header line.
+    fn find(&self, step: Option<usize>, key: &str) -> Option<usize> {
+        self.lines.get(&(step, key.to_owned())).copied()
     }
 }
 
@@ -125,13 +135,83 @@ fn parse_toml(text: &str) -> Result<SpecFile, Error> {
     from_table(&table)
 }
 
+/// A JSON value read with duplicate keys refused, as TOML refuses them
+/// (serde_json would keep the last one silently).
+struct Unique(serde_json::Value);
+
+impl<'de> serde::Deserialize<'de> for Unique {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Unique, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Unique;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Unique, E> {
+                Ok(Unique(v.into()))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Unique, E> {
+                Ok(Unique(v.into()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Unique, E> {
+                Ok(Unique(v.into()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Unique, E> {
+                Ok(Unique(
+                    serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, Into::into),
+                ))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Unique, E> {
+                Ok(Unique(v.into()))
+            }
+            fn visit_unit<E>(self) -> Result<Unique, E> {
+                Ok(Unique(serde_json::Value::Null))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Unique, A::Error> {
+                let mut items = Vec::new();
+                while let Some(Unique(v)) = seq.next_element()? {
+                    items.push(v);
+                }
+                Ok(Unique(items.into()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Unique, A::Error> {
+                let mut out = serde_json::Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if out.contains_key(&key) {
+                        return Err(serde::de::Error::custom(format!("duplicate key '{key}'")));
+                    }
+                    let Unique(v) = map.next_value()?;
+                    out.insert(key, v);
+                }
+                Ok(Unique(out.into()))
+            }
+        }
+        d.deserialize_any(Visit)
+    }
+}
+
 /// JSON is read into the same tree as TOML, so that one reader serves both.
 fn parse_json(text: &str) -> Result<SpecFile, Error> {
-    let root: serde_json::Value = serde_json::from_str(text)
+    let Unique(root) = serde_json::from_str(text)
         .map_err(|e| spec_error(e.to_string(), Some(e.line()).filter(|l| *l > 0)))?;
     match json_to_toml(&root)? {
         toml::Value::Table(table) => from_table(&table),
-        _ => Err(spec_error("the spec must be a JSON object", None)),
+        _ => Err(spec_error(
+            format!(
+                "the spec must be a JSON object with a \"steps\" list, got {}",
+                match root {
+                    serde_json::Value::Array(_) => "an array",
+                    _ => "a single value",
+                }
+            ),
+            Some(1),
+        )),
     }
 }
 
@@ -217,19 +297,24 @@ fn from_table(table: &toml::Table) -> Result<SpecFile, Error> {
 
 /// Builds a pipeline from a spec text, TOML or JSON (a text starting with `{` is JSON).
 pub fn load(text: &str) -> Result<ParallelPipeline, Error> {
-    let is_json = text.trim_start().starts_with('{');
+    // A byte-order mark, which some editors write, is not part of the spec.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // Chosen by content: JSON starts with an object; text that starts with
+    // `[` is a TOML table header unless it is a JSON array as a whole.
+    let start = text.trim_start();
+    let is_json = start.starts_with('{')
+        || (start.starts_with('[') && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok());
     let file = if is_json {
         parse_json(text)?
     } else {
         parse_toml(text)?
     };
-    let lines = Lines {
-        text: (!is_json).then_some(text),
-    };
+    let lines = Lines::of((!is_json).then_some(text));
 
     let mut kind = ExecutorKind::Thread;
     let mut workers = None;
     let mut output = None;
+    let mut stage_timeout = None;
     for entry in &file.top {
         let line = lines.find(None, &entry.key);
         let text_of = |what: &str| match &entry.value {
@@ -253,10 +338,25 @@ pub fn load(text: &str) -> Result<ParallelPipeline, Error> {
                 }
             },
             "output" => output = Some((text_of("a step name")?, line)),
+            "stage_timeout" => {
+                let seconds = match &entry.value {
+                    Value::Param(v) => v.as_f64(),
+                    _ => None,
+                };
+                stage_timeout = Some(
+                    seconds
+                        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+                        .filter(|d| !d.is_zero())
+                        .ok_or_else(|| {
+                            spec_error("'stage_timeout' must be a positive number of seconds", line)
+                        })?,
+                );
+            }
             other => {
                 return Err(spec_error(
                     format!(
-                        "unknown key '{other}'; the top level takes executor, max_workers, output and steps"
+                        "unknown key '{other}'; the top level takes executor, max_workers, output, \
+                         stage_timeout and steps"
                     ),
                     line,
                 ));
@@ -345,6 +445,12 @@ pub fn load(text: &str) -> Result<ParallelPipeline, Error> {
             let line = key.as_deref().map_or_else(|| line_of("kind"), line_of);
             spec_error(format!("step '{name}': {message}"), line)
         })?;
+        if let Some(why) = unusable_in_file_names(&name) {
+            return Err(spec_error(
+                format!("step '{name}': {why}; step names are parts of output file names"),
+                lines.find(Some(spec.index), "name").or(header),
+            ));
+        }
         let step = Step::boxed(name, transformer);
         steps.push(match inputs {
             Some(list) => step.inputs(list),
@@ -358,7 +464,21 @@ pub fn load(text: &str) -> Result<ParallelPipeline, Error> {
             .with_output(&name)
             .map_err(|e| spec_error(format!("output: {e}"), line))?;
     }
+    pipeline.set_stage_timeout(stage_timeout);
     Ok(ParallelPipeline::from_pipeline(pipeline, kind, workers))
+}
+
+/// Why `name` cannot be part of a file name (`<input>.<step>.npy`), if it cannot.
+fn unusable_in_file_names(name: &str) -> Option<&'static str> {
+    if name.contains(['/', '\\']) {
+        Some("a name cannot hold '/' or '\\'")
+    } else if name.contains(|c: char| c.is_control()) {
+        Some("a name cannot hold control characters")
+    } else if name == "." || name == ".." {
+        Some("a name cannot be '.' or '..'")
+    } else {
+        None
+    }
 }
 
 /// Reads and loads a spec file; see [`load`].
@@ -402,6 +522,9 @@ pub fn to_toml(pipeline: &Pipeline, kind: ExecutorKind, max_workers: Option<usiz
         "output = {}",
         toml_value(&ParamValue::Text(pipeline.output_step().to_owned()))
     );
+    if let Some(limit) = pipeline.stage_timeout() {
+        let _ = writeln!(out, "stage_timeout = {:?}", limit.as_secs_f64());
+    }
     for step in pipeline.steps() {
         let t = step.transformer();
         out.push_str("\n[[steps]]\n");

@@ -9,14 +9,14 @@ use serde_json::Value;
 use tracekit_io::{ReadOptions, Trace};
 
 /// `tracekit-io/tests/fixtures/<rel>`.
-pub fn fixture(rel: &str) -> PathBuf {
+pub(crate) fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(rel)
 }
 
 /// A fresh temporary directory for one test.
-pub fn temp_dir(test: &str) -> PathBuf {
+pub(crate) fn temp_dir(test: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tracekit-io-{test}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -39,12 +39,12 @@ fn close(a: f64, b: f64, rtol: f64, atol: f64) -> bool {
 /// and its `attributes` need only be a subset of the trace's. `rtol`/`atol`
 /// (default 1e-9 / 1e-12) apply to samples; rates and starts match to 1e-12.
 /// Returns the traces read, for further checks.
-pub fn check_fixture(rel: &str) -> Vec<Trace> {
+pub(crate) fn check_fixture(rel: &str) -> Vec<Trace> {
     check_fixture_with(rel, &ReadOptions::new())
 }
 
 /// [`check_fixture`] with options.
-pub fn check_fixture_with(rel: &str, options: &ReadOptions) -> Vec<Trace> {
+pub(crate) fn check_fixture_with(rel: &str, options: &ReadOptions) -> Vec<Trace> {
     let path = fixture(rel);
     let expected: Value = serde_json::from_str(
         &std::fs::read_to_string(path.with_file_name(format!(
@@ -102,7 +102,7 @@ pub fn check_fixture_with(rel: &str, options: &ReadOptions) -> Vec<Trace> {
 /// first 64 offsets), and with its first bytes zeroed. Each must either be
 /// read (a shorter file can still be valid) or fail with a message that
 /// names the file; none may panic.
-pub fn check_damaged(rel: &str, step: usize) {
+pub(crate) fn check_damaged(rel: &str, step: usize) {
     let path = fixture(rel);
     let good = std::fs::read(&path).unwrap();
     let dir = temp_dir(&format!("damaged-{}", rel.replace('/', "-")));
