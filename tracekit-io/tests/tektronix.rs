@@ -127,7 +127,7 @@ fn zero_points_is_an_error() {
         put_u32(d, DATA_START, 32);
         put_u32(d, IMP_DIM1_SIZE, 0);
     });
-    assert!(error(&path).contains("no waveform data: frame 0's curve has no points"));
+    assert!(error(&path).contains("no waveform data: frame 1's curve has no points"));
 }
 
 #[test]
@@ -159,7 +159,7 @@ fn sizes_beyond_the_file_are_errors() {
     });
     let e = error(&path);
     assert!(
-        e.contains("curve data ends at byte 1073741824 of a 664-byte curve buffer"),
+        e.contains("frame 1's curve data ends at byte 1073741824 of a 664-byte curve buffer"),
         "{e}"
     );
 }

@@ -10,7 +10,8 @@
 //! (RigolWFM refuses such files), digital buffers (`u8`/`u16`) their codes
 //! (RigolWFM leaves them out), and each saved segment its own trace.
 //! Count and time buffers (types 4 and 5) hold no samples over time and are
-//! left out, as RigolWFM leaves them out.
+//! left out, as RigolWFM leaves them out. Points stored as NaN stay NaN
+//! (RigolWFM's `nan_to_num` makes them 0).
 
 use std::collections::BTreeMap;
 
@@ -315,6 +316,9 @@ fn attributes(h: &WaveformHeader, buffer: Buffer) -> BTreeMap<String, String> {
     }
     if !h.time.is_empty() {
         put("time", h.time.clone());
+    }
+    if !h.date.is_empty() && !h.time.is_empty() {
+        put("trigger_time", format!("{} {}", h.date, h.time));
     }
     if h.segment_index != 0 || h.time_tag != 0.0 {
         put("segment_index", h.segment_index.to_string());

@@ -6,6 +6,7 @@
 //! computed as RigolWFM 1.6.0 (`tek.py`, `isf.py`) computes them, in `f64`
 //! (RigolWFM rounds its volts to `f32`).
 
+mod gmt;
 mod isf;
 mod tekmeta;
 mod wfm;

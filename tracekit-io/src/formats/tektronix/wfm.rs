@@ -7,11 +7,12 @@
 //! object's `data_start_offset` up to its `postcharge_start_offset`, and the
 //! implicit dimension's offset is the time of the first of them (as RigolWFM
 //! and Tektronix's own `wfm2read` read it). A FastFrame file gives one trace
-//! per frame, frame `k` at `k * end_of_curve_buffer_offset` in the buffer.
+//! per frame (attribute `frame`, from 1), frame `k` at
+//! `k * end_of_curve_buffer_offset` in the buffer.
 
 use tracekit_core::{Trace, TraceMeta};
 
-use super::{domain_of, tekmeta};
+use super::{domain_of, gmt::utc_time, tekmeta};
 use crate::{
     bytes::{Bytes, Order},
     convert::{SampleType, decode},
@@ -286,7 +287,7 @@ pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
             );
         }
         if frames > 1 {
-            attributes.insert("frame".to_owned(), frame.to_string());
+            attributes.insert("frame".to_owned(), (frame + 1).to_string());
             let offset = f64::from(spec.gmt_sec.wrapping_sub(first_spec.gmt_sec))
                 + (spec.frac_sec - first_spec.frac_sec);
             attributes.insert("frame_trigger_offset".to_owned(), format!("{offset}"));
@@ -346,7 +347,7 @@ pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
     Ok(traces)
 }
 
-/// The user data of `frame` in the curve buffer: from `data_start_offset`
+/// The user data of `frame` (from 0) in the curve buffer: from `data_start_offset`
 /// up to `postcharge_start_offset` (pre- and post-charge points left out),
 /// or, where the curve object gives no such region, implicit dimension 1's
 /// `dim_size` points from `data_start_offset` (RigolWFM's fallback).
@@ -359,6 +360,7 @@ fn frame_data<'a>(
     width: usize,
 ) -> Result<&'a [u8]> {
     let base = frame * frame_size;
+    let number = frame + 1;
     let start = curve.data_start_offset as usize;
     let end = curve.postcharge_start_offset as usize;
     let end = if end > start {
@@ -368,67 +370,29 @@ fn frame_data<'a>(
     };
     if end == start {
         bail!(
-            "no waveform data: frame {frame}'s curve has no points (data_start_offset \
+            "no waveform data: frame {number}'s curve has no points (data_start_offset \
              {start}, postcharge_start_offset {}, record length {dim_size})",
             curve.postcharge_start_offset
         );
     }
     if end > frame_size {
         bail!(
-            "truncated: frame {frame}'s curve data ends at byte {end} of a {frame_size}-byte \
+            "truncated: frame {number}'s curve data ends at byte {end} of a {frame_size}-byte \
              curve buffer"
         );
     }
     if (end - start) % width != 0 {
         bail!(
-            "frame {frame}'s curve data is {} bytes, not a whole number of {width}-byte points",
+            "frame {number}'s curve data is {} bytes, not a whole number of {width}-byte points",
             end - start
         );
     }
     Ok(&buffer[base + start..base + end])
 }
 
-/// `gmt_sec` seconds since 1970-01-01 UTC plus `frac_sec`, as
-/// `YYYY-MM-DDTHH:MM:SS.fffffffffZ`.
-fn utc_time(gmt_sec: i32, frac_sec: f64) -> String {
-    let secs = i64::from(gmt_sec);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Days to a civil date (H. Hinnant, "chrono-compatible low-level date algorithms").
-    let z = days + 719_468;
-    let (era, doe) = (z.div_euclid(146_097), z.rem_euclid(146_097));
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let frac = if (0.0..1.0).contains(&frac_sec) {
-        frac_sec
-    } else {
-        0.0
-    };
-    let nanos = ((frac * 1e9).round() as u64).min(999_999_999);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{nanos:09}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn trigger_times_are_utc() {
-        assert_eq!(utc_time(0, 0.0), "1970-01-01T00:00:00.000000000Z");
-        assert_eq!(
-            utc_time(1_700_000_000, 0.25),
-            "2023-11-14T22:13:20.250000000Z"
-        );
-        assert_eq!(utc_time(951_782_400, 0.0), "2000-02-29T00:00:00.000000000Z");
-    }
 
     #[test]
     fn layouts_place_the_curve_object() {
