@@ -49,26 +49,34 @@ struct WaveformHeader {
     points: u32,
     /// Count (offset 16): hits per time bucket, the averages of an average.
     count: u32,
-    /// X Display Range (offset 20, `f32`) and X Display Origin (offset 24).
+    /// X Display Range (offset 20, `f32`): the time across the screen.
     x_display_range: f32,
+    /// X Display Origin (offset 24): the time at the screen's left edge.
     x_display_origin: f64,
-    /// X Increment (offset 32) and X Origin (offset 40): the time base.
+    /// X Increment (offset 32): the sample interval.
     x_increment: f64,
+    /// X Origin (offset 40): the time of the first point.
     x_origin: f64,
-    /// X Units and Y Units (offsets 48, 52).
+    /// X Units (offset 48): 2 seconds, 6 hertz, ...
     x_units: u32,
+    /// Y Units (offset 52): 1 volts, 4 amps, ...
     y_units: u32,
-    /// Date, Time, Frame (`MODEL#:SERIAL#`) and Waveform Label (offsets 56, 72, 88, 112).
+    /// Date (offset 56, 16 characters; blank in InfiniiVision files).
     date: String,
+    /// Time (offset 72, 16 characters; blank in InfiniiVision files).
     time: String,
+    /// Frame (offset 88, 24 characters): `MODEL#:SERIAL#`.
     frame: String,
+    /// Waveform Label (offset 112, 16 characters): `1`, `EXT`, ...
     label: String,
-    /// Time Tag (offset 128) and Segment Index (offset 136) of a saved segment.
+    /// Time Tag (offset 128): seconds since the first trigger of a saved segment.
     time_tag: f64,
+    /// Segment Index (offset 136): the number of a saved segment.
     segment_index: u32,
 }
 
 impl WaveformHeader {
+    /// The waveform header at `at`.
     fn read(b: &Bytes<'_>, at: usize) -> Result<WaveformHeader> {
         let header_size = b.u32(at)? as usize;
         if header_size < WAVEFORM_HEADER_FIELDS {
@@ -127,15 +135,20 @@ fn waveform_type(code: u32) -> String {
 /// What a buffer holds, from its Buffer Type and its waveform's type.
 #[derive(Clone, Copy, PartialEq)]
 enum Buffer {
+    /// Normal 32-bit float data (1).
     Normal,
+    /// Maximum float data (2), of Peak Detect.
     Maximum,
+    /// Minimum float data (3), of Peak Detect.
     Minimum,
+    /// Digital unsigned 8-bit (or 16-bit) data (6; 5 in a logic waveform).
     Digital,
     /// Counts or times (types 4 and 5): not samples over time.
     Skipped,
 }
 
 impl Buffer {
+    /// The kind of a buffer of `buffer_type` in a waveform of `waveform_type`.
     fn of(buffer_type: u16, waveform_type: u32) -> Result<Buffer> {
         Ok(match buffer_type {
             1 => Buffer::Normal,
@@ -148,6 +161,7 @@ impl Buffer {
         })
     }
 
+    /// The `buffer` attribute's value.
     fn name(self) -> &'static str {
         match self {
             Buffer::Normal => "normal",

@@ -10,7 +10,8 @@ use crate::{
     error::{Result, bail},
 };
 
-/// Where a template keeps each field.
+/// Where a template keeps each field: every member is the offset, from
+/// WAVEDESC's start, of the template field of its name (upper-cased).
 struct Offsets {
     trigtime_array: usize,
     ris_time_array: Option<usize>,
@@ -111,29 +112,45 @@ pub(super) struct Wavedesc {
     pub(super) blocks: [usize; 4],
     /// WAVE_ARRAY_1 and WAVE_ARRAY_2: bytes of the two sample arrays.
     pub(super) wave_array_1: usize,
+    /// WAVE_ARRAY_2 (the floor of extrema, the imaginary part of a complex FFT).
     pub(super) wave_array_2: usize,
+    /// INSTRUMENT_NAME: the model, `LECROYWR64Xi-A`.
     pub(super) instrument_name: String,
+    /// INSTRUMENT_NUMBER.
     pub(super) instrument_number: i32,
+    /// TRACE_LABEL: the user's label of the trace.
     pub(super) trace_label: String,
     /// WAVE_ARRAY_COUNT: points in the sample array.
     pub(super) wave_array_count: i32,
     /// SUBARRAY_COUNT: segments of a sequence acquisition.
     pub(super) subarray_count: i32,
+    /// VERTICAL_GAIN: volts per code.
     pub(super) vertical_gain: f32,
     /// VERTICAL_OFFSET (LECROY_2_3) or ACQ_VERT_OFFSET (LECROY_1_0).
     pub(super) vertical_offset: f32,
+    /// NOMINAL_BITS: the ADC's resolution.
     pub(super) nominal_bits: i16,
+    /// HORIZ_INTERVAL: the sample interval.
     pub(super) horiz_interval: f32,
+    /// HORIZ_OFFSET: the time of the first point after the trigger.
     pub(super) horiz_offset: f64,
+    /// VERTUNIT: the samples' unit, `V`.
     pub(super) vertunit: String,
+    /// HORUNIT: the axis unit, `S` (or `Hz`).
     pub(super) horunit: String,
     /// TRIGGER_TIME as `YYYY-MM-DDTHH:MM:SS.fffffffff` (scope time).
     pub(super) trigger_time: String,
+    /// RECORD_TYPE: single_sweep, interleaved, ... (see [`record_type`]).
     pub(super) record_type: u16,
+    /// TIMEBASE: time per division, a 1-2-5 enum from 1 ps/div.
     pub(super) timebase: u16,
+    /// VERT_COUPLING: DC_50_Ohms, ground, DC_1MOhm, ground, AC_1MOhm.
     pub(super) vert_coupling: u16,
+    /// PROBE_ATT: the probe's attenuation.
     pub(super) probe_att: f32,
+    /// FIXED_VERT_GAIN: volts per division, a 1-2-5 enum from 1 uV/div.
     pub(super) fixed_vert_gain: u16,
+    /// BANDWIDTH_LIMIT: 0 off, 1 on.
     pub(super) bandwidth_limit: u16,
     /// WAVE_SOURCE counted from 0 (C1 is 0) in both templates.
     pub(super) wave_source: i32,
@@ -141,7 +158,7 @@ pub(super) struct Wavedesc {
     pub(super) wave_source_plugin: Option<i16>,
 }
 
-/// A block length: a non-negative `i32`.
+/// The block length `name` at `at`: a non-negative `i32`.
 fn length(b: &Bytes<'_>, at: usize, name: &str) -> Result<usize> {
     let n = b.i32(at)?;
     match usize::try_from(n) {
