@@ -22,6 +22,7 @@ const FIXTURES: [&str; 5] = [
 const N_WAVEFORMS: usize = 8;
 const HEADER_SIZE: usize = 12;
 const POINTS: usize = 12 + 12;
+const X_INCREMENT: usize = 12 + 32;
 const BUFFER_TYPE: usize = 152 + 4;
 const BYTES_PER_POINT: usize = 152 + 6;
 const BUFFER_SIZE: usize = 152 + 8;

@@ -259,9 +259,9 @@ fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
                 bail!("no waveform data: waveform {w} ({channel}) has 0 points");
             }
             input.check_samples(points as u64)?;
-            if !(h.x_increment.is_finite() && h.x_increment > 0.0) {
+            if !(h.x_increment > 0.0 && (1.0 / h.x_increment).is_finite()) {
                 bail!(
-                    "waveform {w}: X Increment (the sample interval) is {}, not a positive number",
+                    "waveform {w}: X Increment (the sample interval) is {}, which gives no finite positive sample rate",
                     h.x_increment
                 );
             }

@@ -76,8 +76,10 @@ fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
     };
     input.check_samples(points as u64)?;
     let interval = f64::from(wd.horiz_interval);
-    if !(interval.is_finite() && interval > 0.0) {
-        bail!("HORIZ_INTERVAL (the sample interval) is {interval}, not a positive number");
+    if !(interval > 0.0 && (1.0 / interval).is_finite()) {
+        bail!(
+            "HORIZ_INTERVAL (the sample interval) is {interval}, which gives no finite positive sample rate"
+        );
     }
 
     let attributes = attributes(&wd, &b, at);

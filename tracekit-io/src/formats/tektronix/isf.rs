@@ -221,8 +221,8 @@ pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
     else {
         bail!("the header gives no XINCR (sample interval); give a sample rate (--sample-rate HZ)");
     };
-    if !(xincr.is_finite() && xincr > 0.0) {
-        bail!("XINCR (the sample interval) is {xincr}, not a positive number");
+    if !(xincr > 0.0 && (1.0 / xincr).is_finite()) {
+        bail!("XINCR (the sample interval) is {xincr}, which gives no finite positive sample rate");
     }
     let xzero = fields.number("XZERO", 0.0)?;
     let pt_off = fields.number("PT_OFF", 0.0)?;

@@ -187,9 +187,9 @@ pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
     let (x_scale, x_offset) = (b.f64(imp)?, b.f64(imp + 8)?);
     let dim_size = b.u32(imp + 16)?;
     let x_units = b.text(imp + 20, 20)?;
-    if !(x_scale.is_finite() && x_scale > 0.0) {
+    if !(x_scale > 0.0 && (1.0 / x_scale).is_finite()) {
         bail!(
-            "implicit dimension 1 scale (the sample interval) is {x_scale}, not a positive number"
+            "implicit dimension 1 scale (the sample interval) is {x_scale}, which gives no finite positive sample rate"
         );
     }
 
