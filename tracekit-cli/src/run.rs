@@ -45,8 +45,9 @@ Rigol, Keysight/Agilent, LeCroy, Rohde & Schwarz, Siglent, sigrok, TDMS, scope
 CSV exports, WAV and NPY. Samples are volts (or the file's unit) and the time
 base is the file's. A file with several channels gives one input per channel:
 a scope's CH1 is <stem>.ch1, unnamed channels (WAV, NPY rows) <stem>.ch<k>.
-WAV integers are scaled to [-1, 1) (divided by 2^(bits-1); 8-bit is unsigned,
-(x-128)/128), floats kept as stored. Files that do not say their rate
+WAV integers are scaled to [-1, 1) as scipy.io.wavfile reads them: divided
+by 2^(n-1), n the container SciPy returns (16, 32 or 64 bits; 24-bit samples
+come as 32), 8-bit unsigned as (x-128)/128; floats are kept as stored. Files that do not say their rate
 (one-column CSV, NPY, a CSV whose X column is a sample index) need --sample-rate.
 
 Outputs, under --out: <input>.<step>.<format> for the output step and each

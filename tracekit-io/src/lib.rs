@@ -47,6 +47,7 @@ mod error;
 mod formats;
 mod naming;
 mod registry;
+mod strided;
 mod write;
 
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! (values from RigolWFM), damaged headers and data files.
 
 // `pub` so that the shared helpers are reachable items, not `unreachable_pub`.
-pub mod common;
+mod common;
 
 use std::path::{Path, PathBuf};
 

@@ -3,7 +3,7 @@
 //! (which fall through to the readers after it).
 
 // `pub` so that the shared helpers are reachable items, not `unreachable_pub`.
-pub mod common;
+mod common;
 
 use std::path::PathBuf;
 

@@ -54,8 +54,7 @@ pub(crate) fn check_fixture_with(rel: &str, options: &ReadOptions) -> Vec<Trace>
         .unwrap_or_else(|e| panic!("{rel}.json: {e}")),
     )
     .unwrap();
-    let traces =
-        tracekit_io::read_with(&path, options).unwrap_or_else(|e| panic!("{rel}: {e}"));
+    let traces = tracekit_io::read_with(&path, options).unwrap_or_else(|e| panic!("{rel}: {e}"));
     let rtol = expected["rtol"].as_f64().unwrap_or(1e-9);
     let atol = expected["atol"].as_f64().unwrap_or(1e-12);
     let want = expected["traces"].as_array().expect("traces");
@@ -73,10 +72,18 @@ pub(crate) fn check_fixture_with(rel: &str, options: &ReadOptions) -> Vec<Trace>
             assert_eq!(meta.units, units, "{what}: units");
         }
         if let Some(rate) = want["sample_rate"].as_f64() {
-            assert!(close(meta.sample_rate, rate, 1e-12, 0.0), "{what}: sample_rate {} != {rate}", meta.sample_rate);
+            assert!(
+                close(meta.sample_rate, rate, 1e-12, 0.0),
+                "{what}: sample_rate {} != {rate}",
+                meta.sample_rate
+            );
         }
         if let Some(start) = want["start"].as_f64() {
-            assert!(close(meta.start, start, 1e-12, 1e-18), "{what}: start {} != {start}", meta.start);
+            assert!(
+                close(meta.start, start, 1e-12, 1e-18),
+                "{what}: start {} != {start}",
+                meta.start
+            );
         }
         if let Some(samples) = want["samples"].as_array() {
             assert_eq!(got.len(), samples.len(), "{what}: number of samples");
@@ -90,8 +97,14 @@ pub(crate) fn check_fixture_with(rel: &str, options: &ReadOptions) -> Vec<Trace>
         }
         if let Some(attributes) = want["attributes"].as_object() {
             for (key, value) in attributes {
-                let value = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
-                assert_eq!(meta.attributes.get(key), Some(&value), "{what}: attribute {key}");
+                let value = value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_owned);
+                assert_eq!(
+                    meta.attributes.get(key),
+                    Some(&value),
+                    "{what}: attribute {key}"
+                );
             }
         }
     }
@@ -113,14 +126,20 @@ pub(crate) fn check_damaged(rel: &str, step: usize) {
     for n in offsets {
         std::fs::write(&cut, &good[..n]).unwrap();
         if let Err(e) = tracekit_io::read(&cut) {
-            assert!(e.to_string().contains(&*cut.to_string_lossy()), "{rel} cut at {n}: {e}");
+            assert!(
+                e.to_string().contains(&*cut.to_string_lossy()),
+                "{rel} cut at {n}: {e}"
+            );
         }
     }
     let mut zeroed = good.clone();
     zeroed[..good.len().min(16)].fill(0);
     std::fs::write(&cut, &zeroed).unwrap();
     if let Err(e) = tracekit_io::read(&cut) {
-        assert!(e.to_string().contains(&*cut.to_string_lossy()), "{rel} zeroed: {e}");
+        assert!(
+            e.to_string().contains(&*cut.to_string_lossy()),
+            "{rel} zeroed: {e}"
+        );
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
