@@ -102,6 +102,10 @@ fn header_fields_that_do_not_fit_are_named() {
         d[BYTES_PER_POINT] = 3
     });
     assert!(error(&path).contains("3 bytes per point for normal data"));
+    let path = patched("ks-interval", "ag10_two_channels.bin", |d| {
+        d[X_INCREMENT..X_INCREMENT + 8].copy_from_slice(&5e-324f64.to_le_bytes());
+    });
+    assert!(error(&path).contains("X Increment (the sample interval) is 0.000"));
     let path = patched("ks-points", "ag10_two_channels.bin", |d| {
         put_u32(d, POINTS, 501)
     });

@@ -16,6 +16,7 @@ use crate::{
     convert::{SampleType, decode},
     error::{Result, bail},
     registry::Input,
+    strided::{Strided, decode_strided},
 };
 
 /// The header keywords an ISF file starts with (with or without the colon).
@@ -232,12 +233,19 @@ pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
 
     let volts = |code: f64| yzero + ymult * (code - yoff);
     let (samples, step) = if envelope {
-        let mut codes = decode(&raw[..2 * keep * width], ty, order, |code| code);
-        for i in 0..keep {
-            codes[i] = volts((codes[2 * i] + codes[2 * i + 1]) / 2.0);
+        // Each pair's minimum and maximum codes, then the mean of the two in volts.
+        let pairs = |first| Strided {
+            first,
+            stride: 2 * width,
+            count: keep,
+            width,
+        };
+        let mut low = decode_strided(raw, pairs(0), ty, order, |code| code)?;
+        let high = decode_strided(raw, pairs(width), ty, order, |code| code)?;
+        for (low, high) in low.iter_mut().zip(high) {
+            *low = volts((*low + high) / 2.0);
         }
-        codes.truncate(keep);
-        (codes, 2.0 * xincr)
+        (low, 2.0 * xincr)
     } else {
         (decode(&raw[..keep * width], ty, order, volts), xincr)
     };

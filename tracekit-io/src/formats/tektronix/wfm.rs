@@ -18,6 +18,7 @@ use crate::{
     convert::{SampleType, decode},
     error::{Result, bail},
     registry::Input,
+    strided::{Strided, decode_strided},
 };
 
 /// Static file information: the version number `:WFM#00n` (offset 2, 8 bytes).
@@ -320,27 +321,23 @@ pub(super) fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
             continue;
         }
         let units = if y_units.is_empty() { "V" } else { &y_units };
-        let mut samples = decode(raw, ty, order, |code| y_scale * code + y_offset);
+        let volts = |code: f64| y_scale * code + y_offset;
         if iq {
             // Interleaved I/Q: even samples in-phase, odd quadrature; one
             // step of the implicit dimension spans a pair.
-            let pairs = samples.len() / 2;
-            let q: Vec<f64> = samples
-                .iter()
-                .skip(1)
-                .step_by(2)
-                .copied()
-                .take(pairs)
-                .collect();
-            let mut k = 0usize;
-            samples.retain(|_| {
-                k += 1;
-                k % 2 == 1
-            });
-            samples.truncate(pairs);
-            traces.push(Trace::with_meta(samples, meta("I", units, rate))?);
-            traces.push(Trace::with_meta(q, meta("Q", units, rate))?);
+            let pairs = raw.len() / width / 2;
+            for (name, first) in [("I", 0), ("Q", width)] {
+                let at = Strided {
+                    first,
+                    stride: 2 * width,
+                    count: pairs,
+                    width,
+                };
+                let samples = decode_strided(raw, at, ty, order, volts)?;
+                traces.push(Trace::with_meta(samples, meta(name, units, rate))?);
+            }
         } else {
+            let samples = decode(raw, ty, order, volts);
             traces.push(Trace::with_meta(samples, meta("CH1", units, rate))?);
         }
     }
