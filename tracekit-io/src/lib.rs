@@ -48,6 +48,7 @@ mod formats;
 mod naming;
 mod registry;
 mod strided;
+mod sys;
 mod write;
 
 use std::path::Path;

@@ -4,11 +4,11 @@
 //! one [`Format`] (or a few) per layout it reads; [`FORMATS`] lists them in
 //! the order they are tried. Adding a format is one file and one line here.
 
-use std::{fs::File, io::Read, path::Path};
+use std::{fs::File, io::Read, path::Path, sync::Arc};
 
 use tracekit_core::Trace;
 
-use crate::{Error, ReadOptions, error::Result, formats};
+use crate::{Error, ReadOptions, error::Result, formats, sys::Mapping};
 
 /// One file format: a name, a probe and a reader.
 #[derive(Debug)]
@@ -50,6 +50,9 @@ pub(crate) struct Input<'a> {
     pub(crate) data: &'a [u8],
     /// Sample rate for files that do not say theirs, and limits.
     pub(crate) options: &'a ReadOptions,
+    /// The file's mapping, when it was mapped rather than read (NPY), so
+    /// that a reader may build traces over it without a copy.
+    pub(crate) mapping: Option<&'a Arc<Mapping>>,
 }
 
 impl Input<'_> {
@@ -94,9 +97,32 @@ fn path_text(path: &Path) -> String {
     path.display().to_string()
 }
 
+/// A file's bytes: read into memory, or mapped (NPY arrays, whose `<f8`
+/// data then needs no copy at all).
+enum Loaded {
+    Read(Vec<u8>),
+    Mapped(Arc<Mapping>),
+}
+
+impl Loaded {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Loaded::Read(data) => data,
+            Loaded::Mapped(map) => map.bytes(),
+        }
+    }
+
+    fn mapping(&self) -> Option<&Arc<Mapping>> {
+        match self {
+            Loaded::Read(_) => None,
+            Loaded::Mapped(map) => Some(map),
+        }
+    }
+}
+
 /// The whole file, refusing what is not a regular file (a device or a FIFO
 /// could be endless).
-fn load(path: &Path) -> std::result::Result<Vec<u8>, Error> {
+fn load(path: &Path) -> std::result::Result<Loaded, Error> {
     let io = |source| Error::Io {
         path: path_text(path),
         source,
@@ -109,14 +135,22 @@ fn load(path: &Path) -> std::result::Result<Vec<u8>, Error> {
             message: "not a regular file (tracekit reads captures from files)".into(),
         });
     }
+    let len = usize::try_from(meta.len()).unwrap_or(usize::MAX);
+    let mut magic = [0u8; 6];
+    if len >= magic.len() && file.read_exact(&mut magic).is_ok() && &magic == b"\x93NUMPY" {
+        // A mapping that fails (a file system without mmap) falls back to reading.
+        if let Ok(map) = Mapping::new(&file, len) {
+            return Ok(Loaded::Mapped(Arc::new(map)));
+        }
+    }
+    std::io::Seek::rewind(&mut file).map_err(io)?;
     let mut data = Vec::new();
-    data.try_reserve_exact(usize::try_from(meta.len()).unwrap_or(usize::MAX))
-        .map_err(|_| Error::Unknown {
-            path: path_text(path),
-            message: format!("{} bytes do not fit in memory", meta.len()),
-        })?;
+    data.try_reserve_exact(len).map_err(|_| Error::Unknown {
+        path: path_text(path),
+        message: format!("{} bytes do not fit in memory", meta.len()),
+    })?;
     file.read_to_end(&mut data).map_err(io)?;
-    Ok(data)
+    Ok(Loaded::Read(data))
 }
 
 /// The format of `input`, the first whose probe accepts it.
@@ -146,11 +180,12 @@ fn unknown(input: &Input<'_>) -> Error {
 
 /// Reads every trace of the file at `path`; see [`crate::read_with`].
 pub(crate) fn read(path: &Path, options: &ReadOptions) -> std::result::Result<Vec<Trace>, Error> {
-    let data = load(path)?;
+    let loaded = load(path)?;
     let input = Input {
         path,
-        data: &data,
+        data: loaded.bytes(),
         options,
+        mapping: loaded.mapping(),
     };
     let format = detect(&input).ok_or_else(|| unknown(&input))?;
     let fail = |message: String| Error::Format {

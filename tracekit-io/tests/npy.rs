@@ -270,3 +270,40 @@ fn broken_headers_say_what_is_wrong() {
     let e = refusal("npy-nested", &npy(&nested, 0), &rate);
     assert!(e.contains("nests more than 32 levels"), "{e}");
 }
+
+/// A little-endian f8 array is read over the file's mapping: the traces'
+/// storage is the mapping (its Debug form says so), and the values are the
+/// file's, bit for bit; other dtypes and Fortran rows are decoded.
+#[test]
+fn f8_arrays_are_traces_over_the_mapped_file() {
+    let dir = common::temp_dir("npy-mapped");
+    let path = dir.join("rows.npy");
+    let values: Vec<f64> = (0..6).map(|k| f64::from(k) * 0.5 - 1.0).collect();
+    let mut header = String::from("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&u16::try_from(header.len()).unwrap().to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    for v in &values {
+        bytes.extend_from_slice(&v.to_le_bytes());
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let traces =
+        tracekit_io::read_with(&path, &tracekit_io::ReadOptions::new().sample_rate(1.0)).unwrap();
+    assert_eq!(traces.len(), 2);
+    assert_eq!(traces[1].samples(), &values[3..]);
+    for t in &traces {
+        assert!(
+            format!("{:?}", t.buffer()).contains("MappedSamples"),
+            "{:?}",
+            t.buffer()
+        );
+    }
+    // The traces outlive the file's name and any later write to the path.
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(traces[0].samples(), &values[..3]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

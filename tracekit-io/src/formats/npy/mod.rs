@@ -16,18 +16,26 @@
 //! are empty (outputs are named `<stem>` or `<stem>.ch<k>`); the `dtype`
 //! (as NumPy's `dtype.str` gives it, `<f8`) and `shape` (`(2, 1000)`) attributes say what the
 //! file holds.
+//!
+//! The file is memory-mapped, and rows of a little-endian `f64` array stored
+//! contiguously (C order, or one row or column) are traces over the mapping
+//! itself: reading a large `<f8` array copies nothing.
 
 mod header;
 mod literal;
 
+use std::sync::Arc;
+
 use tracekit_core::{Trace, TraceMeta};
 
 use self::header::{Header, Kind, MAGIC};
-use crate::strided::{Strided, decode_strided, half_to_f64};
 use crate::{
     bytes::{Bytes, Order, sample_block},
+    convert::{ByteOrder, SampleType},
     error::{Result, bail},
     registry::{Format, Input},
+    strided::{Strided, decode_strided, half_to_f64},
+    sys::MappedSamples,
 };
 
 /// NumPy's `.npy` array format.
@@ -86,12 +94,39 @@ fn read(input: &Input<'_>) -> Result<Vec<Trace>> {
         .insert("shape".into(), python_shape(&header.shape));
     (0..rows)
         .map(|row| {
+            if let Some(mapped) = mapped_row(input, &header, rows, columns, row) {
+                return Ok(Trace::from_buffer(Arc::new(mapped), meta.clone())?);
+            }
             Ok(Trace::with_meta(
                 decode_row(input.data, &header, rows, columns, row)?,
                 meta.clone(),
             )?)
         })
         .collect()
+}
+
+/// A row of a little-endian `f64` array stored contiguously (C order, or a
+/// single row or column), straight from the file's mapping: no copy at all.
+/// `None` where the row must be decoded instead.
+fn mapped_row(
+    input: &Input<'_>,
+    header: &Header,
+    rows: usize,
+    columns: usize,
+    row: usize,
+) -> Option<MappedSamples> {
+    let dtype = &header.dtype;
+    let plain_f8 = dtype.kind == Kind::Number
+        && dtype.ty == SampleType::F64
+        && dtype.order == ByteOrder::Little;
+    let contiguous = !header.fortran_order || rows == 1 || columns == 1;
+    if !(plain_f8 && contiguous) {
+        return None;
+    }
+    let offset = header
+        .data_offset
+        .checked_add(row.checked_mul(columns)?.checked_mul(8)?)?;
+    MappedSamples::new(input.mapping?, offset, columns)
 }
 
 /// The samples of one row of a `rows` x `columns` array.
