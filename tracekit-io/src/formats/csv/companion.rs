@@ -7,20 +7,22 @@
 //! `RecordLength`, `SignalFormat` (`..._XYDOUBLEFLOAT` exports carry a time
 //! column) and sources (`Source`, or `MultiChannelSource` where
 //! `MultiChannelExport` is on) give the layout, read as the R&S binary
-//! reader (`formats/rohde_schwarz.rs`) and RigolWFM's `rohde_schwarz.py`
+//! reader (`formats/rohde_schwarz/`, whose header code this shares) and RigolWFM's `rohde_schwarz.py`
 //! read them.
 
 use std::{
-    collections::HashMap,
     fs::File,
     io::Read,
     path::{Path, PathBuf},
 };
 
-use roxmltree::{Document, Node};
+use roxmltree::Document;
 
 use super::timebase::Stated;
-use crate::error::{Result, bail};
+use crate::{
+    error::{Result, bail},
+    formats::rohde_schwarz::{Props, channel_label, sources},
+};
 
 /// Most bytes of a companion header read (RTP headers are about 70 KB).
 const MAX_HEADER: u64 = 4 << 20;
@@ -76,74 +78,6 @@ pub(super) fn find(path: &Path) -> Result<Option<Companion>> {
     parse(&String::from_utf8_lossy(&xml), name).map(Some)
 }
 
-/// The first element of each `Name` in the header.
-struct Props<'a, 'input> {
-    by_name: HashMap<&'a str, Node<'a, 'input>>,
-}
-
-impl<'a, 'input> Props<'a, 'input> {
-    /// Indexes the elements of `doc` by their `Name` (the first of each counts).
-    fn new(doc: &'a Document<'input>) -> Props<'a, 'input> {
-        let mut by_name = HashMap::new();
-        for node in doc.descendants().filter(Node::is_element) {
-            if let Some(name) = node.attribute("Name") {
-                by_name.entry(name).or_insert(node);
-            }
-        }
-        Props { by_name }
-    }
-
-    /// Attribute `attr` of the element named `name`.
-    fn attr(&self, name: &str, attr: &str) -> Option<&'a str> {
-        self.by_name.get(name)?.attribute(attr)
-    }
-
-    /// The `Value` of the element named `name`.
-    fn value(&self, name: &str) -> Option<&'a str> {
-        self.attr(name, "Value")
-    }
-}
-
-/// `CH1_TR1` or `C1W1` -> `CH1` (as the R&S binary reader and RigolWFM
-/// name them); another source as the header gives it.
-fn channel_label(source: &str) -> String {
-    let source = source.strip_prefix("eRS_SIGNAL_SOURCE_").unwrap_or(source);
-    let rest = source
-        .strip_prefix("CH")
-        .or_else(|| source.strip_prefix('C'));
-    if let Some(rest) = rest {
-        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-        let (number, tail) = rest.split_at(digits);
-        if !number.is_empty() && matches!(tail, "" | "_TR1" | "W1") {
-            return format!("CH{number}");
-        }
-    }
-    source.to_owned()
-}
-
-/// The exported channels: `Source`, or the `MultiChannelSource` entries
-/// whose `MultiChannelExportState` is on where `MultiChannelExport` is.
-fn channels(props: &Props<'_, '_>) -> Vec<String> {
-    if props.value("MultiChannelExport") != Some("eRS_ONOFF_ON") {
-        return props
-            .value("Source")
-            .map(channel_label)
-            .into_iter()
-            .collect();
-    }
-    (0..)
-        .map_while(|k| {
-            let key = format!("I_{k}");
-            let on = props.attr("MultiChannelExportState", &key)?;
-            let source = props
-                .attr("MultiChannelSource", &key)
-                .unwrap_or("eRS_SIGNAL_SOURCE_NONE");
-            Some((on == "eRS_ONOFF_ON" && !source.ends_with("NONE")).then(|| channel_label(source)))
-        })
-        .flatten()
-        .collect()
-}
-
 /// What the header `xml` (the file `name`) says.
 fn parse(xml: &str, name: String) -> Result<Companion> {
     let doc = match Document::parse(xml) {
@@ -152,7 +86,7 @@ fn parse(xml: &str, name: String) -> Result<Companion> {
     };
     let props = Props::new(&doc);
     let number = |prop: &str| -> Result<f64> {
-        let text = props.value(prop).unwrap_or("");
+        let text = props.value_opt(prop).unwrap_or("");
         match text.trim().parse::<f64>() {
             Ok(x) if x.is_finite() => Ok(x),
             _ => bail!("{name}: {prop} '{text}' is not a number"),
@@ -167,14 +101,17 @@ fn parse(xml: &str, name: String) -> Result<Companion> {
         bail!("{name}: RecordLength {record_length} is not a number of points");
     }
     let start = number("XStart")?;
-    let interval = match props.value("Resolution") {
+    let interval = match props.value_opt("Resolution") {
         Some(_) => Stated::interval(number("Resolution")?, format!("{name}: Resolution")),
         None => Stated::interval(
             (number("XStop")? - start) / record_length,
             format!("{name}: (XStop - XStart) / RecordLength"),
         ),
     };
-    let channels = channels(&props);
+    let channels: Vec<String> = match sources(&props) {
+        Ok(sources) => sources.iter().map(|s| channel_label(&s.name)).collect(),
+        Err(e) => bail!("{name}: {}", e.0),
+    };
     if channels.is_empty() {
         bail!("{name}: no exported channel (Source, MultiChannelExportState)");
     }
@@ -182,11 +119,14 @@ fn parse(xml: &str, name: String) -> Result<Companion> {
         interval,
         start,
         record_length: record_length as u64,
-        time_column: props.value("SignalFormat").unwrap_or("").contains("_XY"),
+        time_column: props
+            .value_opt("SignalFormat")
+            .unwrap_or("")
+            .contains("_XY"),
         channels,
-        unit: (props.value("BaseUnit") == Some("eRS_UNIT_LEVEL_V")).then(|| "V".into()),
+        unit: (props.value_opt("BaseUnit") == Some("eRS_UNIT_LEVEL_V")).then(|| "V".into()),
         firmware: props
-            .value("FirmwareVersion")
+            .value_opt("FirmwareVersion")
             .filter(|v| !v.is_empty())
             .map(str::to_owned),
         name,
