@@ -207,6 +207,8 @@ struct FileState {
     id: Option<FileId>,
     /// Traces read from it.
     traces: usize,
+    /// Finished by an earlier run (`--resume`).
+    resumed: bool,
     /// Traces read from it not yet processed.
     pending: usize,
     failed: bool,
@@ -337,6 +339,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
             tally.written += done.inputs;
             tally.files += done.files;
             state.done = done;
+            state.resumed = true;
             files.push(state);
             progress.advance(1, &format!("{} (done before)", path.display()));
             continue;
@@ -397,11 +400,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::Failed(e.to_string()))?;
     records.remove();
 
-    let read_files = args.inputs.len()
-        - files
-            .iter()
-            .filter(|f| f.failed && f.done.inputs == 0)
-            .count();
+    let read_files = files.iter().filter(|f| f.traces > 0 || f.resumed).count();
     outln!(
         "{} input file{} read, {} input{} processed{}: {} files in {}, measurements in {}",
         read_files,

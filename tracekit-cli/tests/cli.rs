@@ -431,7 +431,11 @@ fn run_reports_bad_files_by_name_and_finishes_the_rest() {
     assert!(err.contains("missing.wav"), "{err}");
     let last = err.lines().last().unwrap();
     assert!(last.contains("2 inputs failed"), "{last}");
-    assert!(stdout(&o).contains("2 inputs processed"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("2 input files read, 2 inputs processed"),
+        "{}",
+        stdout(&o)
+    );
     let runs = library_runs(&fanout, &[files[0].clone(), files[2].clone()]);
     for (name, run) in &runs {
         assert_same_samples(
