@@ -6,7 +6,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::{check_damaged, check_fixture, fixture, temp_dir};
+use common::{check_damaged, check_fixture, fixture};
 use tracekit_io::ReadOptions;
 
 const FIXTURES: [&str; 5] = [
@@ -28,22 +28,15 @@ const BYTES_PER_POINT: usize = 152 + 6;
 const BUFFER_SIZE: usize = 152 + 8;
 
 fn patched(test: &str, name: &str, edit: impl FnOnce(&mut Vec<u8>)) -> PathBuf {
-    let mut data = std::fs::read(fixture(&format!("keysight/{name}"))).unwrap();
-    edit(&mut data);
-    let path = temp_dir(test).join(name);
-    std::fs::write(&path, data).unwrap();
-    path
+    common::patched(test, &format!("keysight/{name}"), edit)
 }
 
 fn put_u32(data: &mut [u8], at: usize, value: u32) {
     data[at..at + 4].copy_from_slice(&value.to_le_bytes());
 }
 
-fn error(path: &PathBuf) -> String {
-    let e = tracekit_io::read(path).unwrap_err().to_string();
-    assert!(e.contains(&*path.to_string_lossy()), "{e}");
-    assert!(e.contains("Keysight BIN: "), "{e}");
-    e
+fn error(path: &std::path::Path) -> String {
+    common::read_error(path, Some("Keysight BIN"))
 }
 
 #[test]

@@ -28,22 +28,15 @@ const WAVE_ARRAY_COUNT: usize = 116;
 
 /// A copy of `lecroy23_le16.trc` (WAVEDESC at 0, little-endian) changed by `edit`.
 fn patched(test: &str, edit: impl FnOnce(&mut Vec<u8>)) -> PathBuf {
-    let mut data = std::fs::read(fixture("lecroy/lecroy23_le16.trc")).unwrap();
-    edit(&mut data);
-    let path = temp_dir(test).join("patched.trc");
-    std::fs::write(&path, data).unwrap();
-    path
+    common::patched(test, "lecroy/lecroy23_le16.trc", edit)
 }
 
 fn put_i32(data: &mut [u8], at: usize, value: i32) {
     data[at..at + 4].copy_from_slice(&value.to_le_bytes());
 }
 
-fn error(path: &PathBuf) -> String {
-    let e = tracekit_io::read(path).unwrap_err().to_string();
-    assert!(e.contains(&*path.to_string_lossy()), "{e}");
-    assert!(e.contains("LeCroy TRC: "), "{e}");
-    e
+fn error(path: &std::path::Path) -> String {
+    common::read_error(path, Some("LeCroy TRC"))
 }
 
 #[test]

@@ -40,21 +40,15 @@ const END_OF_CURVE_BUFFER: usize = 808 + 26;
 
 /// A copy of fixture `name` changed by `edit`, in a fresh directory.
 fn patched(test: &str, name: &str, edit: impl FnOnce(&mut Vec<u8>)) -> PathBuf {
-    let mut data = std::fs::read(fixture(&format!("tektronix/{name}"))).unwrap();
-    edit(&mut data);
-    let path = temp_dir(test).join(name);
-    std::fs::write(&path, data).unwrap();
-    path
+    common::patched(test, &format!("tektronix/{name}"), edit)
 }
 
 fn put_u32(data: &mut [u8], at: usize, value: u32) {
     data[at..at + 4].copy_from_slice(&value.to_le_bytes());
 }
 
-fn error(path: &PathBuf) -> String {
-    let e = tracekit_io::read(path).unwrap_err().to_string();
-    assert!(e.contains(&*path.to_string_lossy()), "{e}");
-    e
+fn error(path: &std::path::Path) -> String {
+    common::read_error(path, None)
 }
 
 #[test]

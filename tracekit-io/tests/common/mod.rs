@@ -143,3 +143,28 @@ pub(crate) fn check_damaged(rel: &str, step: usize) {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A copy of fixture `rel` changed by `edit`, under its own file name in a
+/// fresh directory for `test`.
+pub(crate) fn patched(test: &str, rel: &str, edit: impl FnOnce(&mut Vec<u8>)) -> PathBuf {
+    let path = fixture(rel);
+    let mut data = std::fs::read(&path).unwrap_or_else(|e| panic!("{rel}: {e}"));
+    edit(&mut data);
+    let copy = temp_dir(test).join(path.file_name().unwrap());
+    std::fs::write(&copy, data).unwrap();
+    copy
+}
+
+/// The error reading `path` gives, checked to name the file and, when
+/// given, the format (`"Keysight BIN"`).
+pub(crate) fn read_error(path: &Path, format: Option<&str>) -> String {
+    let e = tracekit_io::read(path)
+        .map(|t| panic!("{} read as {} traces", path.display(), t.len()))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains(&*path.to_string_lossy()), "{e}");
+    if let Some(format) = format {
+        assert!(e.contains(&format!("{format}: ")), "{e}");
+    }
+    e
+}
