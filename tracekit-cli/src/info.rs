@@ -15,10 +15,10 @@ use crate::{
 
 const EXAMPLES: &str = "\
 Examples:
-  tracekit info scope.wfm                   format, instrument, and per channel its
-                                            samples, rate, duration, units and range
-  tracekit info captures/*.bin --json       the same as one JSON object per line
-  tracekit info column.csv --sample-rate 1e6
+  tracekit info examples/captures/tone-ds1054z.wfm   format, instrument, and per channel its
+                                                     samples, rate, duration, units and range
+  tracekit info examples/captures/*.bin --json       the same as one JSON object per line
+  tracekit info examples/captures/tone-numpy.npy --sample-rate 1e6   NPY files carry no rate
 
 Exit status: 0 when every file was read; 1 when some could not be (each is
 named on stderr, the others are still described).";

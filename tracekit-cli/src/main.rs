@@ -41,10 +41,12 @@ Examples:
   tracekit demo                                 start here: the fan-out pipeline on every executor
   tracekit demo --spec > fanout.toml            the demo's pipeline as a spec file
   tracekit graph fanout.toml                    its steps and generations
-  tracekit info scope.wfm                       what a capture holds, as tracekit reads it
-  tracekit run fanout.toml capture.wav --keep lowpass --format csv
+  tracekit info examples/captures/tone-tek.wfm  what a capture holds, as tracekit reads it
+  tracekit run fanout.toml examples/captures/tone-scipy.wav --keep lowpass --format csv
   tracekit bench W1
   tracekit demo --plot                          also draw tracekit-demo.svg
+
+Paths are the repository's: examples/captures/ holds one capture in six formats.
 
 Exit status: 0 success; 1 the work failed (for `run`: some inputs failed);
 2 usage or configuration error (bad arguments, a spec that does not load).";

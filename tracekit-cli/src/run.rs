@@ -33,12 +33,16 @@ use crate::{
 
 const EXAMPLES: &str = "\
 Examples:
-  tracekit run fanout.toml scope.wfm
-  tracekit run fanout.toml captures/*.bin --out results
-  tracekit run fanout.toml data/*.npy --sample-rate 1e6
-  tracekit run fanout.toml a.csv b.wav --keep lowpass,fft --format json
-  tracekit run fanout.toml capture.wav --keep lowpass,fft --plot
-  tracekit run chain.toml scope.csv --executor process --workers 4
+  tracekit run fanout.toml examples/captures/tone-tek.wfm
+  tracekit run fanout.toml examples/captures/*.bin --out results
+  tracekit run fanout.toml examples/captures/*.npy --sample-rate 1e6
+  tracekit run fanout.toml examples/captures/*.wfm --keep lowpass,fft --format json
+  tracekit run fanout.toml examples/captures/tone-scipy.wav --keep lowpass,fft --plot
+  tracekit run fanout.toml examples/captures/tone-rigol.csv --executor process --workers 4
+
+fanout.toml is the demo's pipeline (tracekit demo --spec > fanout.toml); more
+specs are in the repository's tracekit/examples/pipelines/, captures in its
+examples/captures/.
 
 Inputs: any capture `tracekit info` reads, recognised by content: Tektronix,
 Rigol, Keysight/Agilent, LeCroy, Rohde & Schwarz, Siglent, sigrok, TDMS, scope
