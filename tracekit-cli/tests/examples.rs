@@ -281,9 +281,13 @@ fn missing_programs(command: &str) -> Vec<String> {
 
 /// `command` with the flags of [`SHORTEN`] after each slow subcommand.
 fn shortened(command: &str) -> String {
-    SHORTEN.iter().fold(command.to_owned(), |line, (call, flag)| {
-        line.split(call).collect::<Vec<_>>().join(&format!("{call} {flag}"))
-    })
+    SHORTEN
+        .iter()
+        .fold(command.to_owned(), |line, (call, flag)| {
+            line.split(call)
+                .collect::<Vec<_>>()
+                .join(&format!("{call} {flag}"))
+        })
 }
 
 /// What a successful `tracekit run` in `command` should have left in `dir`.
@@ -322,7 +326,9 @@ fn check_run_outputs(dir: &Path, command: &str) -> Result<(), String> {
 fn run_line(dir: &Path, command: &str) -> Result<(i32, String), String> {
     let bin = Path::new(env!("CARGO_BIN_EXE_tracekit")).parent().unwrap();
     let mut path = vec![bin.to_path_buf()];
-    path.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    path.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(command)
@@ -482,7 +488,10 @@ fn every_documented_command_runs_as_written() {
         );
         ran += 1;
         if let Err(why) = result {
-            failures.push(format!("{}: {}\n    {why}", example.source, example.command));
+            failures.push(format!(
+                "{}: {}\n    {why}",
+                example.source, example.command
+            ));
         }
     }
     println!(
@@ -505,6 +514,63 @@ fn every_documented_command_runs_as_written() {
         "the --help texts have only {} examples",
         help_lines.len()
     );
+}
+
+/// The shipped captures hold what examples/captures/README.md says: in every
+/// format, a 10 kHz fundamental, CH1 with its third harmonic at -20 dBc, CH2
+/// clean; 6 files, 11 channels (the Tektronix file holds CH1 only).
+#[test]
+fn the_shipped_captures_hold_the_documented_signal() {
+    let dir = TempDir::new("captures");
+    prepare(&dir.0);
+    let mut captures: Vec<String> = fs::read_dir(dir.0.join("examples/captures"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("tone-"))
+        .map(|name| format!("examples/captures/{name}"))
+        .collect();
+    captures.sort();
+    assert_eq!(captures.len(), 6, "{captures:?}");
+    let mut args = vec!["run", "tracekit/examples/pipelines/fanout.toml"];
+    args.extend(captures.iter().map(String::as_str));
+    args.extend(["--sample-rate", "1e6"]);
+    tracekit(&dir.0, &args);
+    let table = fs::read_to_string(dir.0.join("tracekit-out/measurements.csv")).unwrap();
+    let value = |input: &str, measurement: &str| -> f64 {
+        let prefix = format!("{input},metrics,{measurement},");
+        let line = table
+            .lines()
+            .find(|l| l.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in measurements.csv"));
+        line[prefix.len()..].parse().unwrap()
+    };
+    let mut inputs: Vec<&str> = table
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next())
+        .collect();
+    inputs.dedup();
+    assert_eq!(inputs.len(), 11, "{inputs:?}");
+    for input in inputs {
+        let fundamental = value(input, "fundamental_hz");
+        let thd = value(input, "thd_db");
+        assert!(
+            (fundamental - 10e3).abs() < 0.5,
+            "{input}: fundamental {fundamental} Hz"
+        );
+        // A scope's CH1 is `<stem>.ch1` (`tone-tek` alone), the first
+        // unnamed channel of WAV and NPY `<stem>.ch0`.
+        let ch1 = match input.split_once('.') {
+            None => true,
+            Some(("tone-scipy" | "tone-numpy", channel)) => channel == "ch0",
+            Some((_, channel)) => channel == "ch1",
+        };
+        if ch1 {
+            assert!((thd + 20.0).abs() < 0.1, "{input}: CH1 THD {thd} dB");
+        } else {
+            assert!(thd < -55.0, "{input}: CH2 THD {thd} dB");
+        }
+    }
 }
 
 #[test]
@@ -557,7 +623,12 @@ tracekit run s.toml x --mpi
         lines,
         [
             ("README.md:2", "tracekit demo --plot", 0, false),
-            ("README.md:4", "tracekit run s.toml a.wav --keep fft", 1, false),
+            (
+                "README.md:4",
+                "tracekit run s.toml a.wav --keep fft",
+                1,
+                false
+            ),
             ("README.md:7", "tracekit bench", 0, true),
             ("README.md:12", "tracekit run s.toml x --mpi", 0, true),
         ]
@@ -583,7 +654,10 @@ Exit status: 0 on success.";
         lines,
         [
             ("tracekit graph fanout.toml", false),
-            ("tracekit graph fanout.toml --dot | dot -Tsvg -o fanout.svg", false),
+            (
+                "tracekit graph fanout.toml --dot | dot -Tsvg -o fanout.svg",
+                false
+            ),
             ("tracekit run s.toml a.wfm --mpi", true),
             ("tracekit merge out/* --out all", false),
         ]
