@@ -573,6 +573,32 @@ fn the_shipped_captures_hold_the_documented_signal() {
     }
 }
 
+/// The `--help` examples' directory: the spec `tracekit demo --spec` prints,
+/// and, for examples that join runs, three runs' outputs under `out/`.
+#[test]
+fn the_help_directory_holds_what_the_examples_name() {
+    let dir = TempDir::new("prepared");
+    let merge = Example {
+        source: "tracekit merge --help".into(),
+        command: "tracekit merge out/* --out all".into(),
+        status: 0,
+        skip: None,
+    };
+    prepare_help(&dir.0, &[merge]);
+    let spec = fs::read_to_string(dir.0.join("fanout.toml")).unwrap();
+    assert!(spec.contains("[[steps]]"), "{spec}");
+    for k in 0..3 {
+        let table = fs::read_to_string(dir.0.join(format!("out/{k}/measurements.csv"))).unwrap();
+        assert!(table.lines().count() > 1, "out/{k}: {table}");
+    }
+    assert!(dir.0.join("examples/captures/tone-tek.wfm").is_file());
+    assert!(
+        dir.0
+            .join("tracekit/examples/pipelines/fanout.toml")
+            .is_file()
+    );
+}
+
 #[test]
 fn the_line_rules_read_the_documentation_as_described() {
     assert_eq!(
