@@ -5,7 +5,7 @@
 The Python TraceKit/oscura ParallelPipeline runs its stages one after another
 (its dependency analysis serialises them), so the sequential NumPy/SciPy calls
 below are what it spends at best, before its own per-stage overhead. Same
-inputs as DESIGN.md section 12: 1 MS/s, sin 10 kHz + 0.1 sin 30 kHz +
+inputs as `tracekit bench` (README, "Performance"): 1 MS/s, sin 10 kHz + 0.1 sin 30 kHz +
 0.01 N(0,1).
 
     pip install numpy scipy

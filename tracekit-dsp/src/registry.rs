@@ -7,7 +7,7 @@ use crate::{
     Merge, MovingAverage, Normalize, Offset, Psd, Resample, Scale, SpectralMetrics, Stats, params,
 };
 
-/// The kind names the registry knows, in the order DESIGN.md lists them.
+/// The kind names the registry knows, in the order the crate documents them.
 pub const KINDS: &[&str] = &[
     "scale",
     "offset",
