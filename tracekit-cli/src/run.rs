@@ -280,9 +280,10 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     pipeline
         .executor()
         .map_err(|e| Failure::Usage(e.to_string()))?;
+    // An --out that cannot be a directory is a usage error, found before any work.
     fs::create_dir_all(&args.out).map_err(|e| {
-        Failure::Failed(format!(
-            "cannot create the output directory {}: {e}",
+        Failure::Usage(format!(
+            "--out {}: cannot create the output directory: {e}",
             args.out.display()
         ))
     })?;

@@ -1003,6 +1003,35 @@ fn non_finite_samples_warn_and_strict_makes_them_errors() {
 }
 
 #[test]
+fn an_output_directory_that_cannot_exist_is_a_usage_error() {
+    let dir = TempDir::new("out");
+    fs::write(dir.path("ok.csv"), "1.0\n2.0\n").unwrap();
+    fs::write(dir.path("a-file"), "not a directory").unwrap();
+    let stats = dir.path("stats.toml");
+    fs::write(&stats, "[[steps]]\nname = \"stats\"\nkind = \"stats\"\n").unwrap();
+    for out in ["a-file", "/dev/full", "a-file/below"] {
+        let o = tracekit(
+            &dir.0,
+            &[
+                "run",
+                path_str(&stats),
+                "ok.csv",
+                "--sample-rate",
+                "10",
+                "--out",
+                out,
+            ],
+        );
+        assert_eq!(code(&o), 2, "{out}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!("--out {out}: cannot create")),
+            "{}",
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
 fn stage_timeout_is_checked_and_warns_without_the_process_executor() {
     let dir = TempDir::new("timeout");
     fs::write(dir.path("ok.csv"), "1.0\n2.0\n").unwrap();
