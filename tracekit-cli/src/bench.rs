@@ -18,8 +18,17 @@ use tracekit::{Error, ExecutorKind, INPUT, ParallelPipeline, ParamValue, Step, T
 
 use crate::capture::{SEED, builtin as stage, capture};
 
+const EXAMPLES: &str = "\
+Examples:
+  tracekit bench W0                              overhead per transform, every executor
+  tracekit bench W1 --executor thread --workers 2
+  tracekit bench W0 --json                       one JSON object per executor
+
+Exit status: 0 on success; 2 for bad arguments; 1 when a workload fails.";
+
 /// Arguments of `tracekit bench`.
 #[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
 pub(crate) struct BenchArgs {
     /// Which workload to run.
     #[arg(value_enum, ignore_case = true, default_value = "all")]

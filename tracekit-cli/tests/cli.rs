@@ -680,7 +680,7 @@ fn every_example_spec_loads_and_runs_like_the_library() {
 #[test]
 fn every_subcommand_has_help_with_examples() {
     let dir = TempDir::new("help");
-    for sub in ["demo", "run", "graph", "info"] {
+    for sub in ["demo", "run", "graph", "info", "bench"] {
         let o = tracekit(&dir.0, &[sub, "--help"]);
         let out = stdout(&o);
         assert_eq!(code(&o), 0);
