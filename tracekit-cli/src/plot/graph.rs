@@ -16,7 +16,7 @@ use tracekit_core::{INPUT, Pipeline};
 
 use super::{
     Picture, PlotError, PlotFormat,
-    figure::{FRAME_COLOR, TRACE_COLOR, shorten},
+    style::{FRAME_COLOR, TRACE_COLOR, shorten},
     font::FAMILY,
 };
 

@@ -13,7 +13,7 @@ use tracekit_core::{Domain, Run, StageRecord};
 use super::{
     PlotError,
     axis::{self, Unit},
-    figure::{FRAME_COLOR, GRID_COLOR, shorten},
+    style::{FRAME_COLOR, GRID_COLOR, shorten},
     font::FAMILY,
 };
 
