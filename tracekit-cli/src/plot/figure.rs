@@ -411,11 +411,19 @@ mod tests {
             );
         }
         // One trace line per panel, the input again beneath lowpass, and
-        // lowpass minus the input in its strip.
+        // lowpass minus the input in its strip; the legend's swatches.
         assert_eq!(doc.count_stroked(panel_color(0)), 1, "input");
-        assert_eq!(doc.count_stroked(panel_color(1)), 2, "lowpass and its difference");
+        assert_eq!(
+            doc.count_stroked(panel_color(1)),
+            3,
+            "lowpass, its difference, its swatch"
+        );
         assert_eq!(doc.count_stroked(panel_color(2)), 1, "fft");
-        assert_eq!(doc.count_stroked(REFERENCE_COLOR), 1, "input beneath lowpass");
+        assert_eq!(
+            doc.count_stroked(REFERENCE_COLOR),
+            2,
+            "input beneath lowpass, its swatch"
+        );
         assert_eq!(doc.count_filled_rects(LABEL_BOX_COLOR), 2, "two label boxes");
         assert_layout(&figure.layout().unwrap());
     }
