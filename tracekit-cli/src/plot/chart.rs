@@ -266,7 +266,7 @@ pub(super) fn draw<DB: DrawingBackend>(
     let mut last_right = i32::MIN;
     for tick in &ticks {
         let x = px(tick.at);
-        if x < plot.left || x >= plot.right {
+        if x < plot.left || x > plot.right {
             continue;
         }
         area.draw(&PathElement::new(

@@ -265,6 +265,8 @@ fn y_scale(trace: &Trace, db_spectrum: bool) -> (YScale, bool, String) {
     }
     if units == "dB" {
         (YScale::AsIs, true, "Magnitude (dB)".to_owned())
+    } else if units == "1/Hz" {
+        (YScale::PowerDb, true, "PSD (dB re 1/Hz)".to_owned())
     } else if units.ends_with("/Hz") {
         (YScale::PowerDb, true, format!("PSD (dB re 1 {units})"))
     } else if units.is_empty() {
@@ -376,7 +378,7 @@ pub(super) fn draw<DB: DrawingBackend>(
                 x: time.shown,
                 x_desc: time.shown.label(),
                 y_desc,
-                y_ticks: 5,
+                y_ticks: 6,
                 db,
                 lines,
                 markers: panel.markers.clone(),
@@ -399,7 +401,7 @@ pub(super) fn draw<DB: DrawingBackend>(
                 x: f.x,
                 x_desc: f.x.label(),
                 y_desc,
-                y_ticks: 5,
+                y_ticks: 6,
                 db,
                 lines: vec![Line {
                     values: Values::Trace(trace, scale),

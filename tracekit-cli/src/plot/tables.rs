@@ -39,6 +39,8 @@ impl Table {
 }
 
 const LINE: i32 = 18;
+/// Characters of a note line; longer notes wrap, at most two lines.
+const NOTE_CHARS: usize = 36;
 const LEFT: i32 = 16;
 
 /// Draws `tables` one under another on `area`, each in a frame; what does
@@ -57,7 +59,8 @@ pub(super) fn draw<DB: DrawingBackend>(
     let mut y = 10;
     let mut left_out = 0;
     for (k, table) in tables.iter().enumerate() {
-        let lines = 1 + i32::from(!table.note.is_empty()) + table.rows.len() as i32;
+        let notes = wrap(&table.note, NOTE_CHARS).len() as i32;
+        let lines = 1 + notes + table.rows.len() as i32;
         let room = (h - y - 12) / LINE;
         if room < 2 {
             left_out += tables[k..].iter().map(|t| t.rows.len().max(1)).sum::<usize>();
@@ -67,13 +70,17 @@ pub(super) fn draw<DB: DrawingBackend>(
         y += 6;
         area.draw(&Text::new(shorten(&table.title, 26), (LEFT - 6, y), heading.clone()))?;
         y += LINE + 2;
-        if !table.note.is_empty() {
-            area.draw(&Text::new(shorten(&table.note, 34), (LEFT - 6, y), note_style.clone()))?;
-            y += LINE;
+        let note = wrap(&table.note, NOTE_CHARS);
+        for line in &note {
+            area.draw(&Text::new(line.as_str(), (LEFT - 6, y), note_style.clone()))?;
+            y += LINE - 3;
+        }
+        if !note.is_empty() {
+            y += 3;
         }
         let fits = if lines > room {
             // The heading, the note and the "… and N more" line take room too.
-            (room - 2 - i32::from(!table.note.is_empty())).max(0) as usize
+            (room - 2 - notes).max(0) as usize
         } else {
             table.rows.len()
         };
@@ -98,4 +105,49 @@ pub(super) fn draw<DB: DrawingBackend>(
         area.draw(&Text::new(more, (LEFT - 6, y.min(h - LINE)), note_style))?;
     }
     Ok(())
+}
+
+/// `text` in lines of at most `max` characters, broken at spaces; at most
+/// two lines, the second cut with an ellipsis if need be.
+fn wrap(text: &str, max: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let fits = line.is_empty() || line.chars().count() + 1 + word.chars().count() <= max;
+        if !fits {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    if lines.len() > 2 {
+        let rest = lines[1..].join(" ");
+        lines.truncate(1);
+        lines.push(rest);
+    }
+    lines.iter().map(|l| shorten(l, max)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notes_wrap_at_spaces_into_two_lines() {
+        assert_eq!(wrap("", 10), Vec::<String>::new());
+        assert_eq!(wrap("measured decimate; samples unchanged", 20), [
+            "measured decimate;",
+            "samples unchanged"
+        ]);
+        let long = wrap("a b c d e f g h i j k l m n o p", 5);
+        assert_eq!(long.len(), 2);
+        assert_eq!(long[1].chars().count(), 5);
+        assert!(long[1].ends_with('…'));
+        assert_eq!(wrap("abcdefghijkl", 5), ["abcd…"]);
+    }
 }
