@@ -184,11 +184,17 @@ fn assert_layout(p: &Picture, what: &str) {
             "{what}: label box {b:?} is outside every plot area"
         );
         for o in &p.boxes[i + 1..] {
-            assert!(!b.overlaps(o), "{what}: label boxes {b:?} and {o:?} overlap");
+            assert!(
+                !b.overlaps(o),
+                "{what}: label boxes {b:?} and {o:?} overlap"
+            );
         }
         for &(x, top, bottom) in &p.markers {
             let crosses = x >= b.left && x < b.right && top < b.bottom && bottom > b.top;
-            assert!(!crosses, "{what}: the marker line at x={x} ({top}..{bottom}) crosses {b:?}");
+            assert!(
+                !crosses,
+                "{what}: the marker line at x={x} ({top}..{bottom}) crosses {b:?}"
+            );
         }
     }
     for (at, text) in &p.labels {
@@ -197,7 +203,11 @@ fn assert_layout(p: &Picture, what: &str) {
             "{what}: label {text:?} at {at:?} is in no label box"
         );
     }
-    assert_eq!(p.labels.len(), p.boxes.len(), "{what}: one text per label box");
+    assert_eq!(
+        p.labels.len(),
+        p.boxes.len(),
+        "{what}: one text per label box"
+    );
 }
 
 /// Panel captions: each panel has one grey note that starts with "· ".
@@ -272,7 +282,10 @@ fn the_demo_picture_reads_at_a_glance() {
     // 65,536 samples of 10 kHz are 655 periods: the time panels show five.
     let windows: Vec<&&str> = notes.iter().filter(|n| n.contains("shown:")).collect();
     assert_eq!(windows.len(), 4, "{notes:?}");
-    assert!(windows.iter().all(|n| n.contains("5 periods of 10 kHz")), "{notes:?}");
+    assert!(
+        windows.iter().all(|n| n.contains("5 periods of 10 kHz")),
+        "{notes:?}"
+    );
     let has = |t: &str| p.texts.iter().any(|x| x == t);
     for text in [
         "f0 10 kHz",
@@ -316,15 +329,30 @@ fn run_plot_draws_measurements_as_tables_and_spectra_in_db() {
     assert_layout(&p, "fanout");
     // Input, fft and merge; metrics is a table.
     assert_eq!(panel_notes(&p).len(), 3, "{:?}", panel_notes(&p));
-    assert!(!p.texts.iter().any(|t| t.starts_with("metrics —")), "{:?}", p.texts);
-    for text in ["metrics", "measured input; samples unchanged", "fundamental_hz"] {
-        assert!(p.texts.iter().any(|t| t == text), "no {text:?}: {:?}", p.texts);
+    assert!(
+        !p.texts.iter().any(|t| t.starts_with("metrics —")),
+        "{:?}",
+        p.texts
+    );
+    for text in [
+        "metrics",
+        "measured input; samples unchanged",
+        "fundamental_hz",
+    ] {
+        assert!(
+            p.texts.iter().any(|t| t == text),
+            "no {text:?}: {:?}",
+            p.texts
+        );
     }
     let fft = panel_notes(&p)
         .into_iter()
         .find(|n| n.contains("points"))
         .unwrap();
-    assert!(fft.contains("dB over log frequency, DC bin left out"), "{fft}");
+    assert!(
+        fft.contains("dB over log frequency, DC bin left out"),
+        "{fft}"
+    );
 
     tracekit(
         &dir.0,
@@ -346,8 +374,17 @@ fn run_plot_draws_measurements_as_tables_and_spectra_in_db() {
     let has = |t: &str| p.texts.iter().any(|x| x == t);
     assert!(has("PSD (dB re 1/Hz)"), "{:?}", p.texts);
     assert!(has("Frequency (log scale)"), "{:?}", p.texts);
-    assert!(has("stats") && has("rms"), "stats is a table: {:?}", p.texts);
-    assert_eq!(panel_notes(&p).len(), 3, "input, decimate, psd: {:?}", panel_notes(&p));
+    assert!(
+        has("stats") && has("rms"),
+        "stats is a table: {:?}",
+        p.texts
+    );
+    assert_eq!(
+        panel_notes(&p).len(),
+        3,
+        "input, decimate, psd: {:?}",
+        panel_notes(&p)
+    );
 }
 
 #[test]
@@ -390,8 +427,18 @@ fn layout_rules_hold_at_many_lengths_and_rates() {
         assert_eq!(notes.len(), 2, "{what}: input and fft: {notes:?}");
         // More than 30 periods: a window of five; else the whole.
         let windowed = n as f64 * hz / rate > 30.0;
-        assert_eq!(notes[0].contains("5 periods"), windowed, "{what}: {}", notes[0]);
-        assert_eq!(notes[0].contains("all of"), !windowed, "{what}: {}", notes[0]);
+        assert_eq!(
+            notes[0].contains("5 periods"),
+            windowed,
+            "{what}: {}",
+            notes[0]
+        );
+        assert_eq!(
+            notes[0].contains("all of"),
+            !windowed,
+            "{what}: {}",
+            notes[0]
+        );
     }
 }
 
@@ -409,13 +456,25 @@ fn hostile_captures_still_make_a_picture() {
         ("flat.npy", vec![0.25; 4096]),
         ("gappy.npy", gappy),
         ("nan.npy", vec![f64::NAN; 1024]),
-        ("huge.npy", vec![f64::MAX, -f64::MAX, 0.0, 1.0, f64::INFINITY, 2.0, 3.0, 4.0]),
+        (
+            "huge.npy",
+            vec![f64::MAX, -f64::MAX, 0.0, 1.0, f64::INFINITY, 2.0, 3.0, 4.0],
+        ),
     ];
     for (name, samples) in traces {
         write_npy(&dir, name, &Trace::new(samples, 1e6).unwrap());
         tracekit(
             &dir.0,
-            &["run", "spectrum.toml", name, "--sample-rate", "1e6", "--plot", "--out", "out"],
+            &[
+                "run",
+                "spectrum.toml",
+                name,
+                "--sample-rate",
+                "1e6",
+                "--plot",
+                "--out",
+                "out",
+            ],
         );
         let svg = dir.path(&format!("out/{}.svg", name.trim_end_matches(".npy")));
         let p = picture(&svg);

@@ -224,7 +224,7 @@ fn widened(lo: f64, hi: f64) -> (f64, f64) {
 pub(super) fn positive_extent(trace: &Trace) -> Option<(f64, f64)> {
     let (start, step) = x_step(trace);
     let n = trace.len();
-    if n == 0 || start < 0.0 || !(step > 0.0) {
+    if n == 0 || start < 0.0 || step.is_nan() || step <= 0.0 {
         return None;
     }
     let first = if start > 0.0 { start } else { start + step };

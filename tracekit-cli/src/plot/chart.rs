@@ -18,11 +18,11 @@ use super::{
     decimate::{column_envelope, column_points, finite_range},
     font::FAMILY,
     labels::{self, PAD, Rect, Wanted},
-    ticks,
     style::{
         FRAME_COLOR, GRID_COLOR, LABEL_BOX_COLOR, MARKER_COLOR, NOTE_COLOR, PLOT_FRAME_COLOR,
         WINDOW_EDGE, WINDOW_SHADE,
     },
+    ticks,
 };
 
 /// How far below its peak a dB chart reaches; anything lower sits on the floor.
@@ -76,9 +76,7 @@ impl Values<'_> {
         let finite = |t: &Trace| t.samples().get(i).copied().filter(|v| v.is_finite());
         match *self {
             Values::Trace(t, scale) => finite(t).map(|v| scale.apply(v)).filter(|v| !v.is_nan()),
-            Values::Difference(a, b) => {
-                Some(finite(a)? - finite(b)?).filter(|v| v.is_finite())
-            }
+            Values::Difference(a, b) => Some(finite(a)? - finite(b)?).filter(|v| v.is_finite()),
         }
     }
 }
@@ -225,7 +223,9 @@ pub(super) fn draw<DB: DrawingBackend>(
     markers.truncate(MAX_MARKERS);
     let mut wanted = Vec::with_capacity(markers.len());
     for (at, label) in &markers {
-        let (w, h) = label_font.box_size(label).map_err(|e| PlotError::Draw(e.to_string()))?;
+        let (w, h) = label_font
+            .box_size(label)
+            .map_err(|e| PlotError::Draw(e.to_string()))?;
         wanted.push(Wanted {
             x: probe.backend_coord(&(chart.x.chart_x(*at), 0.0)).0,
             width: w as i32,
@@ -471,7 +471,10 @@ mod tests {
             band: false,
         };
         let (lo, hi) = y_range(&[line(&t)], true);
-        assert!(lo > -DB_RANGE - 20.0 && lo < -DB_RANGE && hi > 0.0, "{lo} {hi}");
+        assert!(
+            lo > -DB_RANGE - 20.0 && lo < -DB_RANGE && hi > 0.0,
+            "{lo} {hi}"
+        );
         let huge = Trace::new(vec![f64::MAX, -f64::MAX, 0.0], 1.0).unwrap();
         let (lo, hi) = y_range(&[line(&huge)], false);
         assert!(lo.is_finite() && hi.is_finite() && lo < hi);
@@ -494,12 +497,16 @@ mod tests {
             labels: vec![
                 ("f0 10 kHz".to_owned(), 10e3, None),
                 ("H2".to_owned(), 20e3, None),
-                ("H3".to_owned(), 30e3, Some(Rect {
-                    left: 0,
-                    top: 0,
-                    right: 1,
-                    bottom: 1,
-                })),
+                (
+                    "H3".to_owned(),
+                    30e3,
+                    Some(Rect {
+                        left: 0,
+                        top: 0,
+                        right: 1,
+                        bottom: 1,
+                    }),
+                ),
             ],
             too_many: 2,
         };

@@ -211,14 +211,24 @@ mod tests {
             .collect();
         assert_eq!(ys, vec![vec![1.0, 2.0], vec![3.0]]);
         // Non-finite x is a gap too.
-        let lines = column_points(0..3, |i| [0.0, f64::NAN, 2.0][i], |_| Some(1.0), |x| x as i64);
+        let lines = column_points(
+            0..3,
+            |i| [0.0, f64::NAN, 2.0][i],
+            |_| Some(1.0),
+            |x| x as i64,
+        );
         assert_eq!(lines.len(), 2);
     }
 
     #[test]
     fn envelopes_hold_each_columns_extremes() {
         let s = [0.0, 5.0, -1.0, 2.0, f64::NAN, 3.0, 4.0];
-        let runs = column_envelope(0..s.len(), |i| i as f64, |i| Some(s[i]), |x| (x / 2.0) as i64);
+        let runs = column_envelope(
+            0..s.len(),
+            |i| i as f64,
+            |i| Some(s[i]),
+            |x| (x / 2.0) as i64,
+        );
         assert_eq!(
             runs,
             vec![
@@ -228,9 +238,12 @@ mod tests {
         );
         let long: Vec<f64> = (0..1 << 20).map(|i| f64::from(i % 7)).collect();
         let n = long.len() as f64;
-        let runs = column_envelope(0..long.len(), |i| i as f64, |i| Some(long[i]), |x| {
-            (x / n * 500.0) as i64
-        });
+        let runs = column_envelope(
+            0..long.len(),
+            |i| i as f64,
+            |i| Some(long[i]),
+            |x| (x / n * 500.0) as i64,
+        );
         assert_eq!(runs[0].len(), 500);
         assert!(runs[0].iter().all(|c| (c.1, c.2) == (0.0, 6.0)));
     }

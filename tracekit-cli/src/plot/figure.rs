@@ -11,9 +11,9 @@ use super::{
     chart::Drawn,
     font::FAMILY,
     panel::{self, Axes, Panel, SpectrumScale},
+    style::NOTE_COLOR,
     tables::{self, Table},
     timeline::{self, Lane},
-    style::NOTE_COLOR,
 };
 
 /// Width of every figure, side column included.
@@ -170,7 +170,10 @@ impl<'a> Figure<'a> {
     }
 
     /// This figure with frequency panels drawn on `scale`.
-    #[cfg_attr(not(test), expect(dead_code, reason = "no command offers linear spectra yet"))]
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "no command offers linear spectra yet")
+    )]
     pub(crate) fn with_spectrum_scale(mut self, scale: SpectrumScale) -> Figure<'a> {
         self.spectrum = scale;
         self
@@ -297,8 +300,7 @@ fn same_samples(a: &Trace, b: &Trace) -> bool {
         && ma.start.to_bits() == mb.start.to_bits();
     placed
         && (Arc::ptr_eq(a.buffer(), b.buffer())
-            || a
-                .samples()
+            || a.samples()
                 .iter()
                 .zip(b.samples())
                 .all(|(x, y)| x.to_bits() == y.to_bits()))
@@ -363,7 +365,11 @@ mod tests {
         for (c, d) in drawn.iter().enumerate() {
             let boxes: Vec<Rect> = d.labels.iter().filter_map(|l| l.2).collect();
             for (i, b) in boxes.iter().enumerate() {
-                assert!(d.plot.contains(b), "chart {c}: label {b:?} outside {:?}", d.plot);
+                assert!(
+                    d.plot.contains(b),
+                    "chart {c}: label {b:?} outside {:?}",
+                    d.plot
+                );
                 for o in &boxes[i + 1..] {
                     assert!(!b.overlaps(o, 0), "chart {c}: {b:?} overlaps {o:?}");
                 }
@@ -424,7 +430,11 @@ mod tests {
             2,
             "input beneath lowpass, its swatch"
         );
-        assert_eq!(doc.count_filled_rects(LABEL_BOX_COLOR), 2, "two label boxes");
+        assert_eq!(
+            doc.count_filled_rects(LABEL_BOX_COLOR),
+            2,
+            "two label boxes"
+        );
         assert_layout(&figure.layout().unwrap());
     }
 
@@ -470,12 +480,23 @@ mod tests {
         let amp = Trace::with_meta(vec![1.0, 0.1, 0.01, 0.0, 1.0], meta).unwrap();
         let figure = Figure::new([Panel::new("psd", &psd), Panel::new("amp", &amp)]);
         let texts = texts(&Svg::parse(&figure.to_svg().unwrap()));
-        for expected in ["PSD (dB re 1 V^2/Hz)", "Magnitude (dB re 1 V)", "-60", "-40"] {
-            assert!(texts.iter().any(|t| t == expected), "no {expected:?}: {texts:?}");
+        for expected in [
+            "PSD (dB re 1 V^2/Hz)",
+            "Magnitude (dB re 1 V)",
+            "-60",
+            "-40",
+        ] {
+            assert!(
+                texts.iter().any(|t| t == expected),
+                "no {expected:?}: {texts:?}"
+            );
         }
         let axes = figure.axes();
         let (lo, hi) = axes.frequency.unwrap().x.span();
-        assert!((lo - 10.0).abs() < 1e-9 && (hi - 40.0).abs() < 1e-9, "DC left out: {lo} {hi}");
+        assert!(
+            (lo - 10.0).abs() < 1e-9 && (hi - 40.0).abs() < 1e-9,
+            "DC left out: {lo} {hi}"
+        );
     }
 
     #[test]
@@ -569,7 +590,9 @@ mod tests {
         struct Copied;
         impl Transformer for Copied {
             fn transform(&self, i: &[&Trace]) -> Result<Trace, StageError> {
-                Ok(i[0].derive(i[0].samples().to_vec()).with_measurement("peak", 1.1))
+                Ok(i[0]
+                    .derive(i[0].samples().to_vec())
+                    .with_measurement("peak", 1.1))
             }
         }
         #[derive(Clone)]
@@ -591,23 +614,23 @@ mod tests {
         let run = p.run(&input).unwrap();
         let figure = Figure::of_run(&input, &run);
         let titles: Vec<&str> = figure.panels.iter().map(|p| p.title.as_str()).collect();
-        assert_eq!(titles, ["input", "fft", "half"], "measurements are no panels");
-        let tables: Vec<(&str, &str, Vec<(String, f64)>)> = figure
-            .tables
-            .iter()
-            .map(|t| (t.title.as_str(), t.note.as_str(), t.rows.clone()))
-            .collect();
         assert_eq!(
-            tables,
-            vec![
-                (
-                    "fft",
-                    "",
-                    vec![("fundamental_hz".to_owned(), 10e3), ("mean".to_owned(), 1.0)]
-                ),
-                ("same", "measured input; samples unchanged", vec![]),
-                ("other", "measured input; samples unchanged", vec![("mean".to_owned(), 2.0)]),
-                ("copied", "measured half; samples unchanged", vec![("peak".to_owned(), 1.1)]),
+            titles,
+            ["input", "fft", "half"],
+            "measurements are no panels"
+        );
+        let table = |title: &str, note: &str, rows: &[(&str, f64)]| Table {
+            note: note.to_owned(),
+            ..Table::new(title, rows.iter().copied())
+        };
+        let unchanged = |of: &str| format!("measured {of}; samples unchanged");
+        assert_eq!(
+            figure.tables,
+            [
+                table("fft", "", &[("fundamental_hz", 10e3), ("mean", 1.0)]),
+                table("same", &unchanged("input"), &[]),
+                table("other", &unchanged("input"), &[("mean", 2.0)]),
+                table("copied", &unchanged("half"), &[("peak", 1.1)]),
             ]
         );
         let fft = &figure.panels[1];
@@ -619,11 +642,17 @@ mod tests {
         );
         assert!(figure.panels[0].markers.is_empty(), "time panels get none");
         assert!(figure.panels[0].reference.is_none());
-        assert_eq!(figure.panels[2].reference.as_ref().map(|r| r.0.as_str()), Some(INPUT));
+        assert_eq!(
+            figure.panels[2].reference.as_ref().map(|r| r.0.as_str()),
+            Some(INPUT)
+        );
         assert_eq!(figure.fundamental_hz, Some(10e3));
         let svg = figure.to_svg().unwrap();
         let texts = texts(&Svg::parse(&svg));
-        assert!(texts.contains(&"measured half; samples unchanged".to_owned()), "{texts:?}");
+        assert!(
+            texts.contains(&"measured half; samples unchanged".to_owned()),
+            "{texts:?}"
+        );
         assert_layout(&figure.layout().unwrap());
         // Only the steps asked for get panels; every table stays.
         let figure = Figure::of_steps(&input, &run, &["other"]);

@@ -16,8 +16,8 @@ use tracekit_core::{INPUT, Pipeline};
 
 use super::{
     Picture, PlotError, PlotFormat,
-    style::{FRAME_COLOR, TRACE_COLOR, shorten},
     font::FAMILY,
+    style::{FRAME_COLOR, TRACE_COLOR, shorten},
 };
 
 const MARGIN: i32 = 24;

@@ -163,8 +163,14 @@ mod tests {
         for (i, b) in p.boxes.iter().enumerate() {
             let Some(b) = b else { continue };
             assert!(PLOT.contains(b), "box {i} {b:?} leaves the plot");
-            assert!(b.bottom - PLOT.top <= p.band_height, "box {i} below the band");
-            assert!(b.left <= w[i].x && w[i].x < b.right, "box {i} not over its line");
+            assert!(
+                b.bottom - PLOT.top <= p.band_height,
+                "box {i} below the band"
+            );
+            assert!(
+                b.left <= w[i].x && w[i].x < b.right,
+                "box {i} not over its line"
+            );
             for (j, other) in p.boxes.iter().enumerate() {
                 if i == j {
                     continue;

@@ -45,9 +45,9 @@ use plotters::{
     },
 };
 
-pub(crate) use self::{figure::Figure, graph::write_graph, timeline::Lane};
 #[expect(unused_imports, reason = "for commands that offer linear spectra")]
 pub(crate) use self::panel::SpectrumScale;
+pub(crate) use self::{figure::Figure, graph::write_graph, timeline::Lane};
 
 /// The file format of a plot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

@@ -208,7 +208,8 @@ impl Axes {
                     db: false,
                 };
             }
-            let spectra = traces().filter(|t| t.meta().domain == Domain::Frequency && !t.is_empty());
+            let spectra =
+                traces().filter(|t| t.meta().domain == Domain::Frequency && !t.is_empty());
             let extents: Option<Vec<(f64, f64)>> = spectra.map(axis::positive_extent).collect();
             let log = extents.and_then(|e| {
                 let lo = e.iter().map(|x| x.0).fold(f64::INFINITY, f64::min);
@@ -236,7 +237,10 @@ enum Strip {
 }
 
 fn strip(panel: &Panel<'_>, axes: &Axes) -> Strip {
-    let Some(time) = axes.time.filter(|_| panel.trace.meta().domain == Domain::Time) else {
+    let Some(time) = axes
+        .time
+        .filter(|_| panel.trace.meta().domain == Domain::Time)
+    else {
         return Strip::None;
     };
     if panel.aligned_reference().is_some() {
@@ -272,7 +276,11 @@ fn y_scale(trace: &Trace, db_spectrum: bool) -> (YScale, bool, String) {
     } else if units.is_empty() {
         (YScale::AmplitudeDb, true, "Magnitude (dB)".to_owned())
     } else {
-        (YScale::AmplitudeDb, true, format!("Magnitude (dB re 1 {units})"))
+        (
+            YScale::AmplitudeDb,
+            true,
+            format!("Magnitude (dB re 1 {units})"),
+        )
     }
 }
 
@@ -444,7 +452,10 @@ fn draw_strip<DB: DrawingBackend>(
     };
     let (title, chart) = match (strip, panel.aligned_reference()) {
         (Strip::Difference, Some(r)) => {
-            let name = panel.reference.as_ref().map_or("input", |(n, _)| n.as_str());
+            let name = panel
+                .reference
+                .as_ref()
+                .map_or("input", |(n, _)| n.as_str());
             let (lo, hi) = time.shown.span();
             let chart = Chart {
                 x: time.shown,
@@ -523,7 +534,10 @@ fn draw_caption<DB: DrawingBackend>(
         area.draw(&Text::new(
             name,
             (right - tw, 13),
-            note_font.clone().color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center)),
+            note_font
+                .clone()
+                .color(&BLACK)
+                .pos(Pos::new(HPos::Left, VPos::Center)),
         ))?;
         area.draw(&PathElement::new(
             [(right - tw - 22, 13), (right - tw - 4, 13)],
@@ -561,19 +575,27 @@ fn draw_caption<DB: DrawingBackend>(
     area.draw(&Text::new(
         title,
         (12, 13),
-        title_font.color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center)),
+        title_font
+            .color(&BLACK)
+            .pos(Pos::new(HPos::Left, VPos::Center)),
     ))?;
     let mut note = format!("· {}", caption_note(panel, axes));
     let room = right - title_end - 12;
     while !note.is_empty() && width(&note, &note_font) > room {
         let keep = note.chars().count().saturating_sub(4);
-        note = if keep <= 3 { String::new() } else { shorten(&note, keep) };
+        note = if keep <= 3 {
+            String::new()
+        } else {
+            shorten(&note, keep)
+        };
     }
     if !note.is_empty() {
         area.draw(&Text::new(
             note,
             (title_end + 8, 13),
-            note_font.color(&NOTE_COLOR).pos(Pos::new(HPos::Left, VPos::Center)),
+            note_font
+                .color(&NOTE_COLOR)
+                .pos(Pos::new(HPos::Left, VPos::Center)),
         ))?;
     }
     Ok(())

@@ -63,12 +63,19 @@ pub(super) fn draw<DB: DrawingBackend>(
         let lines = 1 + notes + table.rows.len() as i32;
         let room = (h - y - 12) / LINE;
         if room < 2 {
-            left_out += tables[k..].iter().map(|t| t.rows.len().max(1)).sum::<usize>();
+            left_out += tables[k..]
+                .iter()
+                .map(|t| t.rows.len().max(1))
+                .sum::<usize>();
             break;
         }
         let top = y;
         y += 6;
-        area.draw(&Text::new(shorten(&table.title, 26), (LEFT - 6, y), heading.clone()))?;
+        area.draw(&Text::new(
+            shorten(&table.title, 26),
+            (LEFT - 6, y),
+            heading.clone(),
+        ))?;
         y += LINE + 2;
         let note = wrap(&table.note, NOTE_CHARS);
         for line in &note {
@@ -86,7 +93,11 @@ pub(super) fn draw<DB: DrawingBackend>(
         };
         for (name, value) in table.rows.iter().take(fits) {
             area.draw(&Text::new(shorten(name, 20), (LEFT, y), name_style.clone()))?;
-            area.draw(&Text::new(axis::number(*value), (right, y), value_style.clone()))?;
+            area.draw(&Text::new(
+                axis::number(*value),
+                (right, y),
+                value_style.clone(),
+            ))?;
             y += LINE;
         }
         if fits < table.rows.len() {
@@ -140,10 +151,10 @@ mod tests {
     #[test]
     fn notes_wrap_at_spaces_into_two_lines() {
         assert_eq!(wrap("", 10), Vec::<String>::new());
-        assert_eq!(wrap("measured decimate; samples unchanged", 20), [
-            "measured decimate;",
-            "samples unchanged"
-        ]);
+        assert_eq!(
+            wrap("measured decimate; samples unchanged", 20),
+            ["measured decimate;", "samples unchanged"]
+        );
         let long = wrap("a b c d e f g h i j k l m n o p", 5);
         assert_eq!(long.len(), 2);
         assert_eq!(long[1].chars().count(), 5);

@@ -43,7 +43,11 @@ pub(super) fn linear(lo: f64, hi: f64, target: usize) -> Vec<Tick> {
         let at = k * step;
         let label = if at.abs() < 1e6 && step >= 1e-6 {
             let text = format!("{at:.decimals$}");
-            if text.trim_start_matches('-').trim_matches(['0', '.']).is_empty() {
+            if text
+                .trim_start_matches('-')
+                .trim_matches(['0', '.'])
+                .is_empty()
+            {
                 "0".to_owned()
             } else {
                 text
@@ -102,11 +106,7 @@ pub(super) fn log_frequency(lo_hz: f64, hi_hz: f64) -> Vec<Tick> {
     let (mantissas, labelled, stride): (&[f64], &[f64], i32) = if span <= 2.5 {
         (&[1.0, 2.0, 5.0], &[1.0, 2.0, 5.0], 1)
     } else if span <= 10.0 {
-        (
-            &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0],
-            &[1.0],
-            1,
-        )
+        (&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0], &[1.0], 1)
     } else {
         (&[1.0], &[1.0], (span / 10.0).ceil() as i32)
     };
@@ -151,7 +151,10 @@ mod tests {
         let mut unique = all.clone();
         unique.dedup();
         assert_eq!(all, unique, "no label twice");
-        assert_eq!(labels(&linear(-3.0, 3.0, 6)), ["-3", "-2", "-1", "0", "1", "2", "3"]);
+        assert_eq!(
+            labels(&linear(-3.0, 3.0, 6)),
+            ["-3", "-2", "-1", "0", "1", "2", "3"]
+        );
     }
 
     #[test]
@@ -186,7 +189,9 @@ mod tests {
         let t = log_frequency(100.0, 20e3);
         assert_eq!(
             labels(&t),
-            ["100 Hz", "200 Hz", "500 Hz", "1 kHz", "2 kHz", "5 kHz", "10 kHz", "20 kHz"]
+            [
+                "100 Hz", "200 Hz", "500 Hz", "1 kHz", "2 kHz", "5 kHz", "10 kHz", "20 kHz"
+            ]
         );
         let t = log_frequency(1e-300, 1e300);
         assert!((5..=15).contains(&t.len()), "{}", t.len());

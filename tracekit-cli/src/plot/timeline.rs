@@ -13,8 +13,8 @@ use tracekit_core::{Domain, Run, StageRecord};
 use super::{
     PlotError,
     axis::{self, Unit},
-    style::{FRAME_COLOR, GRID_COLOR, shorten},
     font::FAMILY,
+    style::{FRAME_COLOR, GRID_COLOR, shorten},
 };
 
 /// Height of one worker row.

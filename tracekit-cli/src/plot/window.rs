@@ -71,7 +71,6 @@ impl Window {
     pub(super) fn is_part_of(&self, whole: (f64, f64)) -> bool {
         self.lo > whole.0 || self.hi < whole.1
     }
-
 }
 
 /// The indices of `trace`'s samples whose x (axis base units, see
@@ -148,7 +147,9 @@ mod tests {
 
     fn tone(n: usize, rate: f64, hz: f64) -> Trace {
         let s = (0..n)
-            .map(|i| (TAU * hz * i as f64 / rate).sin() + 0.1 * (TAU * 3.0 * hz * i as f64 / rate).sin())
+            .map(|i| {
+                (TAU * hz * i as f64 / rate).sin() + 0.1 * (TAU * 3.0 * hz * i as f64 / rate).sin()
+            })
             .collect();
         Trace::new(s, rate).unwrap()
     }
