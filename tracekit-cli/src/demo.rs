@@ -26,6 +26,7 @@ use crate::{
     table::{Align, Table, grouped, millis},
 };
 
+/// The examples and notes at the end of `tracekit demo --help`.
 const EXAMPLES: &str = "\
 Examples:
   tracekit demo                          every executor, automatic workers
@@ -81,16 +82,23 @@ pub(crate) struct DemoArgs {
 
 /// One executor's medians over the timed runs, and its last run.
 struct Timed {
+    /// The executor.
     kind: ExecutorKind,
+    /// Its workers, as resolved.
     workers: usize,
+    /// Median wall time of a run.
     wall: Duration,
+    /// Median time of each stage, in declaration order.
     stages: Vec<Duration>,
+    /// The last timed run.
     last: Run,
 }
 
 /// How an executor's results compare with the sequential ones.
 struct Check {
+    /// Steps compared.
     compared: usize,
+    /// Steps whose outputs differ.
     differing: Vec<String>,
 }
 
@@ -297,6 +305,7 @@ fn measure(
     })
 }
 
+/// The median of `samples` (the upper one of an even count); zero for none.
 fn median(samples: &mut [Duration]) -> Duration {
     samples.sort_unstable();
     samples.get(samples.len() / 2).copied().unwrap_or_default()
@@ -367,7 +376,9 @@ fn load_average() -> Option<f64> {
 /// the sum of their times.
 #[derive(Debug, Clone, PartialEq)]
 struct CriticalPath {
+    /// The steps, first to last.
     steps: Vec<String>,
+    /// The sum of their times.
     time: Duration,
 }
 
@@ -431,6 +442,8 @@ struct Bound {
 }
 
 impl Bound {
+    /// The bound of a graph whose stages sum to `sum` along `path`, on
+    /// `cores` cores with `workers` workers; never below 1.
     fn new(sum: Duration, path: CriticalPath, cores: usize, workers: usize) -> Bound {
         let graph = if path.time.is_zero() {
             1.0

@@ -12,6 +12,7 @@ pub(super) struct Unit {
     pub(super) name: &'static str,
 }
 
+/// Time units, largest first.
 const TIME_UNITS: [Unit; 4] = [
     Unit {
         scale: 1.0,
@@ -31,6 +32,7 @@ const TIME_UNITS: [Unit; 4] = [
     },
 ];
 
+/// Frequency units, largest first.
 const FREQUENCY_UNITS: [Unit; 4] = [
     Unit {
         scale: 1e9,
@@ -321,6 +323,7 @@ pub(super) fn number(v: f64) -> String {
     trim_zeros(&format!("{v:.decimals$}")).to_owned()
 }
 
+/// `s` without the trailing zeros of its decimals (and the point, if none are left).
 fn trim_zeros(s: &str) -> &str {
     if s.contains('.') {
         s.trim_end_matches('0').trim_end_matches('.')

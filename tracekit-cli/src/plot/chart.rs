@@ -44,6 +44,7 @@ pub(super) enum YScale {
 }
 
 impl YScale {
+    /// The chart's y for value `v`: NaN where dB has no value (below zero power).
     fn apply(self, v: f64) -> f64 {
         match self {
             YScale::AsIs => v,
@@ -154,6 +155,7 @@ impl Drawn {
     }
 }
 
+/// A chart over f64 x and y, as plotters builds it.
 type Context<'b, DB> = ChartContext<'b, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
 /// Builds the chart's coordinates on `area`, drawing nothing.

@@ -112,6 +112,7 @@ struct Column {
 }
 
 impl Column {
+    /// A column holding sample `i` alone.
     fn new(i: usize, x: f64, y: f64) -> Column {
         let p = (i, x, y);
         Column {
@@ -122,6 +123,7 @@ impl Column {
         }
     }
 
+    /// Adds sample `i`, the latest of the column.
     fn add(&mut self, i: usize, x: f64, y: f64) {
         let p = (i, x, y);
         if y < self.min.2 {

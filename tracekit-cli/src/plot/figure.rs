@@ -200,10 +200,12 @@ impl<'a> Figure<'a> {
         super::write(self, path, format)
     }
 
+    /// Pixels above the panels for the title line.
     fn title_height(&self) -> u32 {
         if self.title.is_empty() { 0 } else { 40 }
     }
 
+    /// The axes the panels share.
     fn axes(&self) -> Axes {
         Axes::of(&self.panels, self.fundamental_hz, self.spectrum)
     }

@@ -236,6 +236,8 @@ enum Strip {
     Difference,
 }
 
+/// What the strip under `panel` shows: its difference from a reference that
+/// shares its sample times, else the whole trace when a window is shown.
 fn strip(panel: &Panel<'_>, axes: &Axes) -> Strip {
     let Some(time) = axes
         .time

@@ -38,9 +38,11 @@ impl Table {
     }
 }
 
+/// Height of a line of text.
 const LINE: i32 = 18;
 /// Characters of a note line; longer notes wrap, at most two lines.
 const NOTE_CHARS: usize = 36;
+/// Where the rows' names start.
 const LEFT: i32 = 16;
 
 /// Draws `tables` one under another on `area`, each in a frame; what does
