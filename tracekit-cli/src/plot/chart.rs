@@ -309,14 +309,15 @@ pub(super) fn draw<DB: DrawingBackend>(
         ))?;
     }
 
-    let y_ticks = {
-        let ticks = ticks::linear(ylo, data_hi, chart.y_ticks);
-        if ticks.len() < 2 {
-            ticks::linear(ylo, data_hi, 2 * chart.y_ticks.max(1))
-        } else {
-            ticks
+    // At least two labelled ticks where the range allows: a narrow range
+    // can fall between the steps of a small target.
+    let mut y_ticks = Vec::new();
+    for target in [1, 2, 4].map(|k| k * chart.y_ticks.max(1)) {
+        y_ticks = ticks::linear(ylo, data_hi, target);
+        if y_ticks.len() >= 2 {
+            break;
         }
-    };
+    }
     let mut last_y = i32::MAX;
     for tick in &y_ticks {
         let y = ctx.backend_coord(&(chart.x.lo, tick.at)).1;
