@@ -397,7 +397,7 @@ mod tests {
         let texts = texts(&doc);
         for expected in [
             "input — CH1 [V]",
-            "· 2,048 samples at 1 MS/s · all of 0.0–2.0 ms",
+            "· 2,048 samples at 1 MS/s · all of 0.0 to 2.0 ms",
             "lowpass — CH1 [V]",
             "fft — CH1 [dB]",
             "Time (ms)",

@@ -286,12 +286,13 @@ fn y_scale(trace: &Trace, db_spectrum: bool) -> (YScale, bool, String) {
     }
 }
 
-/// `lo–hi unit`, with the decimals the span needs: "524.25–524.75 ms".
+/// `lo to hi unit`, with the decimals the span needs: "524.25 to 524.75 ms"
+/// (a dash would read as a minus sign before a negative end).
 fn span_text(x: &XMap) -> String {
     let XScale::Linear(unit) = x.scale else {
         let (lo, hi) = x.span();
         return format!(
-            "{}–{}",
+            "{} to {}",
             axis::quantity(x.domain, lo),
             axis::quantity(x.domain, hi)
         );
@@ -302,7 +303,7 @@ fn span_text(x: &XMap) -> String {
     } else {
         0
     };
-    format!("{:.decimals$}–{:.decimals$} {}", x.lo, x.hi, unit.name)
+    format!("{:.decimals$} to {:.decimals$} {}", x.lo, x.hi, unit.name)
 }
 
 /// The grey part of the caption: length, rate, and what of it is shown.
