@@ -751,7 +751,7 @@ fn run_plot_draws_the_input_and_each_written_step() {
         has("Time (ms)") || has("Time (s)") || has("Time (µs)"),
         "{texts:?}"
     );
-    assert!(has("Frequency (kHz)"), "{texts:?}");
+    assert!(has("Frequency (log scale)"), "{texts:?}");
     assert!(
         has("thd_db"),
         "the measurements box lists the metrics: {texts:?}"

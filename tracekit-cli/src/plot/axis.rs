@@ -1,6 +1,9 @@
-//! Axis units (s/ms/µs, Hz/kHz/MHz) and number formatting for labels.
+//! Axis units (s/ms/µs, Hz/kHz/MHz), the mapping from s or Hz to chart
+//! coordinates (linear or logarithmic), and number formatting for labels.
 
 use tracekit_core::{Domain, Trace};
+
+use super::ticks::{self, Tick};
 
 /// A display unit: axis values are divided by `scale` and labelled `name`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -9,6 +12,7 @@ pub(super) struct Unit {
     pub(super) name: &'static str,
 }
 
+/// Time units, largest first.
 const TIME_UNITS: [Unit; 4] = [
     Unit {
         scale: 1.0,
@@ -28,6 +32,7 @@ const TIME_UNITS: [Unit; 4] = [
     },
 ];
 
+/// Frequency units, largest first.
 const FREQUENCY_UNITS: [Unit; 4] = [
     Unit {
         scale: 1e9,
@@ -90,11 +95,8 @@ impl XAxis {
                 Some((lo, hi)) => (lo.min(a), hi.max(b)),
             });
         }
-        let (mut lo, mut hi) = range?;
-        if hi <= lo {
-            let pad = if lo == 0.0 { 1.0 } else { lo.abs() * 0.5 };
-            (lo, hi) = (lo - pad, hi + pad);
-        }
+        let (lo, hi) = range?;
+        let (lo, hi) = widened(lo, hi);
         let unit = unit_for(domain, lo.abs().max(hi.abs()));
         Some(XAxis {
             domain,
@@ -103,15 +105,156 @@ impl XAxis {
             hi: hi / unit.scale,
         })
     }
+}
 
-    /// "Time (ms)", "Frequency (kHz)".
+/// How chart x coordinates relate to the axis base unit (s or Hz).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum XScale {
+    /// x = value / unit.scale.
+    Linear(Unit),
+    /// x = log10(value in Hz); only positive values have a place.
+    Log,
+}
+
+/// An x axis as a chart draws it: the scale and the range in chart
+/// coordinates (`lo < hi`, both finite).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct XMap {
+    /// What the axis measures.
+    pub(super) domain: Domain,
+    /// Linear in a display unit, or logarithmic.
+    pub(super) scale: XScale,
+    /// Left end, in chart coordinates.
+    pub(super) lo: f64,
+    /// Right end, in chart coordinates.
+    pub(super) hi: f64,
+}
+
+impl XMap {
+    /// The linear axis of `axis`.
+    pub(super) fn linear(axis: &XAxis) -> XMap {
+        XMap {
+            domain: axis.domain,
+            scale: XScale::Linear(axis.unit),
+            lo: axis.lo,
+            hi: axis.hi,
+        }
+    }
+
+    /// A linear axis over `lo..hi` (s or Hz), in the unit that suits it;
+    /// an empty or inverted span is widened as [`XAxis::spanning`] does.
+    pub(super) fn linear_over(domain: Domain, lo: f64, hi: f64) -> XMap {
+        let (lo, hi) = widened(lo, hi);
+        let unit = unit_for(domain, lo.abs().max(hi.abs()));
+        XMap {
+            domain,
+            scale: XScale::Linear(unit),
+            lo: lo / unit.scale,
+            hi: hi / unit.scale,
+        }
+    }
+
+    /// A logarithmic frequency axis over `lo_hz..hi_hz`, or `None` unless
+    /// `0 < lo_hz < hi_hz` (both finite).
+    pub(super) fn log(lo_hz: f64, hi_hz: f64) -> Option<XMap> {
+        (lo_hz > 0.0 && hi_hz > lo_hz && hi_hz.is_finite()).then(|| XMap {
+            domain: Domain::Frequency,
+            scale: XScale::Log,
+            lo: lo_hz.log10(),
+            hi: hi_hz.log10(),
+        })
+    }
+
+    /// The chart coordinate of `value` (s or Hz); NaN where the axis has no
+    /// place for it (zero or below on a logarithmic axis).
+    pub(super) fn chart_x(&self, value: f64) -> f64 {
+        match self.scale {
+            XScale::Linear(unit) => value / unit.scale,
+            XScale::Log if value > 0.0 => value.log10(),
+            XScale::Log => f64::NAN,
+        }
+    }
+
+    /// The value (s or Hz) at chart coordinate `x`.
+    pub(super) fn value(&self, x: f64) -> f64 {
+        match self.scale {
+            XScale::Linear(unit) => x * unit.scale,
+            XScale::Log => 10f64.powf(x),
+        }
+    }
+
+    /// The span in s or Hz.
+    pub(super) fn span(&self) -> (f64, f64) {
+        (self.value(self.lo), self.value(self.hi))
+    }
+
+    /// Where the ticks go and what they say.
+    pub(super) fn ticks(&self) -> Vec<Tick> {
+        match self.scale {
+            XScale::Linear(_) => ticks::linear(self.lo, self.hi, 10),
+            XScale::Log => ticks::log_frequency(self.value(self.lo), self.value(self.hi)),
+        }
+    }
+
+    /// "Time (ms)", "Frequency (kHz)", "Frequency (log scale)".
     pub(super) fn label(&self) -> String {
         let what = match self.domain {
             Domain::Time => "Time",
             Domain::Frequency => "Frequency",
         };
-        format!("{what} ({})", self.unit.name)
+        match self.scale {
+            XScale::Linear(unit) => format!("{what} ({})", unit.name),
+            XScale::Log => format!("{what} (log scale)"),
+        }
     }
+}
+
+/// `lo..hi` widened to a span that is not empty.
+fn widened(lo: f64, hi: f64) -> (f64, f64) {
+    if hi > lo {
+        (lo, hi)
+    } else {
+        let pad = if lo == 0.0 { 1.0 } else { lo.abs() * 0.5 };
+        (lo - pad, lo + pad)
+    }
+}
+
+/// The first positive x and the last x of `trace` (Hz), for a logarithmic
+/// axis: `None` if it has a point below zero (a two-sided spectrum, which a
+/// logarithmic axis cannot show) or no positive point. The DC bin at 0 is
+/// left out.
+pub(super) fn positive_extent(trace: &Trace) -> Option<(f64, f64)> {
+    let (start, step) = x_step(trace);
+    let n = trace.len();
+    if n == 0 || start < 0.0 || step.is_nan() || step <= 0.0 {
+        return None;
+    }
+    let first = if start > 0.0 { start } else { start + step };
+    let last = start + (n - 1) as f64 * step;
+    (first > 0.0 && last >= first && last.is_finite()).then_some((first, last))
+}
+
+/// Samples per second (or points per Hz) as read: "1 MS/s", "44.1 kS/s".
+pub(super) fn rate_text(trace: &Trace) -> String {
+    let rate = trace.sample_rate();
+    match trace.meta().domain {
+        Domain::Time => {
+            let unit = unit_for(Domain::Frequency, rate);
+            let prefix = unit.name.trim_end_matches("Hz");
+            format!("{} {prefix}S/s", number(rate / unit.scale))
+        }
+        Domain::Frequency => {
+            let spacing = 1.0 / rate;
+            let unit = unit_for(Domain::Frequency, spacing);
+            format!("{} {} apart", number(spacing / unit.scale), unit.name)
+        }
+    }
+}
+
+/// A time or frequency with its unit: "524.3 ms", "10 kHz".
+pub(super) fn quantity(domain: Domain, value: f64) -> String {
+    let unit = unit_for(domain, value.abs());
+    format!("{} {}", number(value / unit.scale), unit.name)
 }
 
 /// The x value (in axis base units, s or Hz) of the first point and the step
@@ -180,6 +323,7 @@ pub(super) fn number(v: f64) -> String {
     trim_zeros(&format!("{v:.decimals$}")).to_owned()
 }
 
+/// `s` without the trailing zeros of its decimals (and the point, if none are left).
 fn trim_zeros(s: &str) -> &str {
     if s.contains('.') {
         s.trim_end_matches('0').trim_end_matches('.')
@@ -223,10 +367,10 @@ mod tests {
         let x = XAxis::spanning(Domain::Time, [&a, &f]).unwrap();
         assert_eq!(x.unit.name, "ms");
         assert!((x.lo, x.hi) == (0.0, 1.0), "{x:?}");
-        assert_eq!(x.label(), "Time (ms)");
+        assert_eq!(XMap::linear(&x).label(), "Time (ms)");
         let x = XAxis::spanning(Domain::Frequency, [&a, &f]).unwrap();
         assert_eq!((x.unit.name, x.lo, x.hi), ("kHz", 0.0, 125.0));
-        assert_eq!(x.label(), "Frequency (kHz)");
+        assert_eq!(XMap::linear(&x).label(), "Frequency (kHz)");
         let one = Trace::new(vec![1.0], 1.0).unwrap();
         let x = XAxis::spanning(Domain::Time, [&one]).unwrap();
         assert!(x.hi > x.lo);

@@ -1,43 +1,159 @@
-//! Min/max decimation: a long trace reduced to one (min, max) pair per pixel
-//! column, so that every peak survives on screen, unlike skipping samples.
+//! Decimation per pixel column: a long trace reduced to the first, smallest,
+//! largest and last sample of each column it falls in, so that every peak
+//! survives on screen (unlike skipping samples) and the line between
+//! columns joins the samples that really follow each other.
+//!
+//! It works for any monotone mapping from samples to columns, so a linear
+//! time axis, a window of it and a logarithmic frequency axis decimate alike.
 
-/// The index range `[first, end)` of `column` when `len` samples are split into
-/// `columns` nearly equal, contiguous, non-empty runs (`columns <= len`).
-pub(super) fn column_bounds(len: usize, columns: usize, column: usize) -> (usize, usize) {
-    // `len * column` cannot overflow for any slice that fits in memory times
-    // a pixel count; u128 keeps it exact anyway.
-    let at = |c: usize| ((len as u128 * c as u128) / columns as u128) as usize;
-    (at(column), at(column + 1))
-}
+use std::ops::Range;
 
-/// The smallest and largest finite sample of each of `columns` contiguous runs
-/// of `samples`.
+/// The polylines that draw the samples `range`: sample `i` sits at
+/// `x_of(i)` (chart coordinates) with value `y_of(i)` (`None` for a gap, a
+/// NaN say), in pixel column `column_of(x_of(i))`.
 ///
-/// The runs split the trace as evenly as possible and each holds at least one
-/// sample: when there are fewer samples than columns, one column per sample is
-/// returned. A run without any finite sample (all NaN or infinite) gives
-/// `(NaN, NaN)`, which the plots draw as a gap. No samples or no columns give
-/// an empty vector.
+/// A column of one or two samples keeps them as they are; a longer one
+/// keeps its first, smallest, largest and last sample, in sample order. So
+/// the output holds at most four points per column (and never more points
+/// than samples), whatever the length of the trace.
 ///
 /// ```ignore
-/// let spike = [0.0, 0.0, 9.0, 0.0, 0.0, 0.0, -1.0, 0.0];
-/// assert_eq!(minmax_columns(&spike, 2), vec![(0.0, 9.0), (-1.0, 0.0)]);
+/// // 1000 samples over 10 columns: 40 points, the spike among them.
+/// let mut s = vec![0.0; 1000];
+/// s[123] = 9.0;
+/// let lines = column_points(0..1000, |i| i as f64, |i| Some(s[i]), |x| (x / 100.0) as i64);
+/// assert!(lines[0].len() <= 40 && lines[0].contains(&(123.0, 9.0)));
 /// ```
-pub(crate) fn minmax_columns(samples: &[f64], columns: usize) -> Vec<(f64, f64)> {
-    let columns = columns.min(samples.len());
-    (0..columns)
-        .map(|c| {
-            let (first, end) = column_bounds(samples.len(), columns, c);
-            finite_range(&samples[first..end]).unwrap_or((f64::NAN, f64::NAN))
-        })
-        .collect()
+pub(super) fn column_points(
+    range: Range<usize>,
+    x_of: impl Fn(usize) -> f64,
+    y_of: impl Fn(usize) -> Option<f64>,
+    column_of: impl Fn(f64) -> i64,
+) -> Vec<Vec<(f64, f64)>> {
+    let mut lines = Vec::new();
+    let mut line: Vec<(f64, f64)> = Vec::new();
+    let mut column: Option<(i64, Column)> = None;
+    for i in range {
+        let x = x_of(i);
+        let Some(y) = y_of(i).filter(|y| y.is_finite() && x.is_finite()) else {
+            if let Some((_, c)) = column.take() {
+                c.flush(&mut line);
+            }
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+            }
+            continue;
+        };
+        let col = column_of(x);
+        match &mut column {
+            Some((at, c)) if *at == col => c.add(i, x, y),
+            _ => {
+                if let Some((_, c)) = column.replace((col, Column::new(i, x, y))) {
+                    c.flush(&mut line);
+                }
+            }
+        }
+    }
+    if let Some((_, c)) = column {
+        c.flush(&mut line);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// The envelope of the samples `range` (placed as in [`column_points`]):
+/// for each pixel column, the x of its first sample with the smallest and
+/// largest value, split into runs at gaps. Drawn as a filled band, it shows
+/// the shape of a capture far longer than the picture is wide.
+pub(super) fn column_envelope(
+    range: Range<usize>,
+    x_of: impl Fn(usize) -> f64,
+    y_of: impl Fn(usize) -> Option<f64>,
+    column_of: impl Fn(f64) -> i64,
+) -> Vec<Vec<(f64, f64, f64)>> {
+    let mut runs = Vec::new();
+    let mut run: Vec<(f64, f64, f64)> = Vec::new();
+    let mut column: Option<(i64, (f64, f64, f64))> = None;
+    for i in range {
+        let x = x_of(i);
+        let Some(y) = y_of(i).filter(|y| y.is_finite() && x.is_finite()) else {
+            run.extend(column.take().map(|(_, c)| c));
+            if !run.is_empty() {
+                runs.push(std::mem::take(&mut run));
+            }
+            continue;
+        };
+        let col = column_of(x);
+        match &mut column {
+            Some((at, (_, lo, hi))) if *at == col => {
+                *lo = lo.min(y);
+                *hi = hi.max(y);
+            }
+            _ => run.extend(column.replace((col, (x, y, y))).map(|(_, c)| c)),
+        }
+    }
+    run.extend(column.map(|(_, c)| c));
+    if !run.is_empty() {
+        runs.push(run);
+    }
+    runs
+}
+
+/// The samples of one pixel column that are drawn.
+#[derive(Debug, Clone, Copy)]
+struct Column {
+    /// (index, x, y) of the first, smallest, largest and last sample.
+    first: (usize, f64, f64),
+    min: (usize, f64, f64),
+    max: (usize, f64, f64),
+    last: (usize, f64, f64),
+}
+
+impl Column {
+    /// A column holding sample `i` alone.
+    fn new(i: usize, x: f64, y: f64) -> Column {
+        let p = (i, x, y);
+        Column {
+            first: p,
+            min: p,
+            max: p,
+            last: p,
+        }
+    }
+
+    /// Adds sample `i`, the latest of the column.
+    fn add(&mut self, i: usize, x: f64, y: f64) {
+        let p = (i, x, y);
+        if y < self.min.2 {
+            self.min = p;
+        }
+        if y > self.max.2 {
+            self.max = p;
+        }
+        self.last = p;
+    }
+
+    /// Appends the kept samples to `line`, in sample order, each once.
+    fn flush(self, line: &mut Vec<(f64, f64)>) {
+        let mut kept = [self.first, self.min, self.max, self.last];
+        kept.sort_by_key(|p| p.0);
+        let mut previous = None;
+        for (i, x, y) in kept {
+            if previous != Some(i) {
+                line.push((x, y));
+                previous = Some(i);
+            }
+        }
+    }
 }
 
 /// The smallest and largest finite value, or `None` if there is none.
-pub(super) fn finite_range(samples: &[f64]) -> Option<(f64, f64)> {
+pub(super) fn finite_range(values: impl IntoIterator<Item = f64>) -> Option<(f64, f64)> {
     let mut lo = f64::INFINITY;
     let mut hi = f64::NEG_INFINITY;
-    for &v in samples {
+    for v in values {
         if v.is_finite() {
             lo = lo.min(v);
             hi = hi.max(v);
@@ -50,64 +166,95 @@ pub(super) fn finite_range(samples: &[f64]) -> Option<(f64, f64)> {
 mod tests {
     use super::*;
 
+    fn linear(samples: &[f64], columns: i64) -> Vec<Vec<(f64, f64)>> {
+        let n = samples.len() as f64;
+        column_points(
+            0..samples.len(),
+            |i| i as f64,
+            |i| Some(samples[i]),
+            |x| (x / n * columns as f64) as i64,
+        )
+    }
+
     #[test]
-    fn single_sample_spike_survives() {
+    fn single_sample_spikes_survive() {
         let mut samples = vec![0.5; 1 << 20];
         samples[123_457] = 42.0;
         samples[900_001] = -17.0;
-        let cols = minmax_columns(&samples, 1000);
-        assert_eq!(cols.len(), 1000);
-        let hi = cols.iter().map(|c| c.1).fold(f64::MIN, f64::max);
-        let lo = cols.iter().map(|c| c.0).fold(f64::MAX, f64::min);
-        assert_eq!((lo, hi), (-17.0, 42.0));
-        // Exactly one column holds each spike; all others are flat.
-        assert_eq!(cols.iter().filter(|c| c.1 == 42.0).count(), 1);
-        assert_eq!(cols.iter().filter(|c| c.0 == -17.0).count(), 1);
-        assert_eq!(cols.iter().filter(|c| **c == (0.5, 0.5)).count(), 998);
+        let lines = linear(&samples, 1000);
+        assert_eq!(lines.len(), 1);
+        let points = &lines[0];
+        assert!(points.len() <= 4000, "{}", points.len());
+        assert!(points.contains(&(123_457.0, 42.0)));
+        assert!(points.contains(&(900_001.0, -17.0)));
+        // In sample order, so the polyline never runs backwards.
+        assert!(points.windows(2).all(|w| w[0].0 < w[1].0));
         // Skipping samples (every 1048th) would have lost both.
         let skipped: Vec<f64> = samples.iter().step_by(1 << 20 >> 10).copied().collect();
         assert!(!skipped.contains(&42.0) && !skipped.contains(&-17.0));
     }
 
     #[test]
-    fn columns_cover_every_sample_once() {
-        for (len, cols) in [(10, 3), (1000, 7), (5, 5), (1 << 24, 997)] {
-            let mut next = 0;
-            for c in 0..cols {
-                let (a, b) = column_bounds(len, cols, c);
-                assert_eq!(a, next, "len {len} cols {cols} column {c}");
-                assert!(b > a, "empty column {c} of {cols} over {len}");
-                next = b;
-            }
-            assert_eq!(next, len);
-        }
+    fn sparse_columns_keep_every_sample() {
+        let s = [3.0, 1.0, 4.0, 1.0, 5.0];
+        let lines = linear(&s, 100);
+        let ys: Vec<f64> = lines[0].iter().map(|p| p.1).collect();
+        assert_eq!(ys, s);
+        assert!(linear(&[], 10).is_empty());
     }
 
     #[test]
-    fn short_and_empty_inputs() {
-        assert_eq!(
-            minmax_columns(&[3.0, 1.0], 10),
-            vec![(3.0, 3.0), (1.0, 1.0)]
+    fn gaps_split_lines() {
+        let s = [f64::NAN, 1.0, 2.0, f64::INFINITY, 3.0, f64::NAN];
+        let lines = linear(&s, 100);
+        let ys: Vec<Vec<f64>> = lines
+            .iter()
+            .map(|l| l.iter().map(|p| p.1).collect())
+            .collect();
+        assert_eq!(ys, vec![vec![1.0, 2.0], vec![3.0]]);
+        // Non-finite x is a gap too.
+        let lines = column_points(
+            0..3,
+            |i| [0.0, f64::NAN, 2.0][i],
+            |_| Some(1.0),
+            |x| x as i64,
         );
-        assert!(minmax_columns(&[], 10).is_empty());
-        assert!(minmax_columns(&[1.0], 0).is_empty());
+        assert_eq!(lines.len(), 2);
     }
 
     #[test]
-    fn non_finite_samples_are_gaps() {
-        let s = [
-            f64::NAN,
-            f64::INFINITY,
-            1.0,
-            2.0,
-            f64::NEG_INFINITY,
-            f64::NAN,
-        ];
-        let cols = minmax_columns(&s, 3);
-        assert!(cols[0].0.is_nan() && cols[0].1.is_nan());
-        assert_eq!(cols[1], (1.0, 2.0));
-        assert!(cols[2].0.is_nan());
-        assert_eq!(finite_range(&s), Some((1.0, 2.0)));
-        assert_eq!(finite_range(&[f64::NAN]), None);
+    fn envelopes_hold_each_columns_extremes() {
+        let s = [0.0, 5.0, -1.0, 2.0, f64::NAN, 3.0, 4.0];
+        let runs = column_envelope(
+            0..s.len(),
+            |i| i as f64,
+            |i| Some(s[i]),
+            |x| (x / 2.0) as i64,
+        );
+        assert_eq!(
+            runs,
+            vec![
+                vec![(0.0, 0.0, 5.0), (2.0, -1.0, 2.0)],
+                vec![(5.0, 3.0, 3.0), (6.0, 4.0, 4.0)]
+            ]
+        );
+        let long: Vec<f64> = (0..1 << 20).map(|i| f64::from(i % 7)).collect();
+        let n = long.len() as f64;
+        let runs = column_envelope(
+            0..long.len(),
+            |i| i as f64,
+            |i| Some(long[i]),
+            |x| (x / n * 500.0) as i64,
+        );
+        assert_eq!(runs[0].len(), 500);
+        assert!(runs[0].iter().all(|c| (c.1, c.2) == (0.0, 6.0)));
+    }
+
+    #[test]
+    fn finite_range_skips_what_is_not_finite() {
+        let s = [f64::NAN, f64::INFINITY, 1.0, 2.0, f64::NEG_INFINITY];
+        assert_eq!(finite_range(s), Some((1.0, 2.0)));
+        assert_eq!(finite_range([f64::NAN]), None);
+        assert_eq!(finite_range([]), None);
     }
 }

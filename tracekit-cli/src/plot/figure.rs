@@ -1,116 +1,35 @@
 //! A figure: traces as stacked panels over shared axes, an optional stage
-//! timeline below them, and the measurements in a side box.
+//! timeline below them, and measurement tables on the right.
 
-use std::{mem, path::Path};
+use std::{path::Path, sync::Arc};
 
-use plotters::{
-    coord::Shift,
-    prelude::*,
-    style::text_anchor::{HPos, Pos, VPos},
-};
+use plotters::{coord::Shift, prelude::*};
 use tracekit_core::{Domain, INPUT, Run, Trace};
 
 use super::{
     Picture, PlotError, PlotFormat,
-    axis::{self, XAxis},
-    decimate::{column_bounds, finite_range, minmax_columns},
+    chart::Drawn,
     font::FAMILY,
+    panel::{self, Axes, Panel, SpectrumScale},
+    style::NOTE_COLOR,
+    tables::{self, Table},
     timeline::{self, Lane},
 };
 
-/// Width of every figure, side box included.
+/// Width of every figure, side column included.
 const WIDTH: u32 = 1200;
-/// Width of the measurement box, when there are measurements.
+/// Width of the measurement tables, when there are any.
 const SIDE_WIDTH: u32 = 250;
-/// Height of one trace panel.
-const PANEL_HEIGHT: u32 = 210;
-/// How far below its peak a dB trace is drawn; anything lower sits on the floor.
-const DB_RANGE: f64 = 200.0;
-
-pub(super) const TRACE_COLOR: RGBColor = RGBColor(31, 119, 180);
-pub(super) const MARKER_COLOR: RGBColor = RGBColor(214, 39, 40);
-pub(super) const GRID_COLOR: RGBColor = RGBColor(232, 232, 232);
-pub(super) const FRAME_COLOR: RGBColor = RGBColor(150, 150, 150);
-
-/// One trace in its own panel: a title (the step name, say) and markers.
-#[derive(Debug, Clone)]
-pub(crate) struct Panel<'a> {
-    /// What the panel shows, such as `"input"` or `"lowpass"`; the trace's
-    /// channel and units are added to it.
-    pub(crate) title: String,
-    /// The trace. Its domain picks the x axis: time (s, ms, µs...) or
-    /// frequency (Hz, kHz, MHz...), x = start + i / sample_rate.
-    pub(crate) trace: &'a Trace,
-    /// Vertical markers at x positions in s or Hz (axis base units) with a
-    /// label each, such as the fundamental and harmonics of a spectrum.
-    pub(crate) markers: Vec<(f64, String)>,
-}
-
-impl<'a> Panel<'a> {
-    /// A panel of `trace` titled `title`, without markers.
-    pub(crate) fn new(title: impl Into<String>, trace: &'a Trace) -> Panel<'a> {
-        Panel {
-            title: title.into(),
-            trace,
-            markers: Vec::new(),
-        }
-    }
-
-    /// This panel with one more marker at `x` (s or Hz).
-    #[cfg(test)]
-    pub(crate) fn with_marker(mut self, x: f64, label: impl Into<String>) -> Panel<'a> {
-        self.markers.push((x, label.into()));
-        self
-    }
-
-    /// This panel with markers at the fundamental `f0` (Hz), labelled with
-    /// its frequency, and at its harmonics 2 to `count + 1` that lie within
-    /// the trace (`H2`, `H3`...). A fundamental that is not a positive
-    /// number adds nothing.
-    pub(crate) fn with_harmonics(mut self, f0: f64, count: usize) -> Panel<'a> {
-        if !(f0.is_finite() && f0 > 0.0) {
-            return self;
-        }
-        let unit = axis::unit_for(Domain::Frequency, f0);
-        let label = format!("f0 {} {}", axis::number(f0 / unit.scale), unit.name);
-        self.markers.push((f0, label));
-        let end = axis::x_extent(self.trace).1;
-        for h in 2..=count.saturating_add(1) {
-            let f = h as f64 * f0;
-            if f > end {
-                break;
-            }
-            self.markers.push((f, format!("H{h}")));
-        }
-        self
-    }
-
-    /// The title drawn above the panel: title, channel, units, length.
-    fn caption(&self) -> String {
-        let meta = self.trace.meta();
-        let mut caption = self.title.clone();
-        if !meta.channel.is_empty() {
-            caption.push_str(" — ");
-            caption.push_str(&meta.channel);
-        }
-        if !meta.units.is_empty() {
-            caption.push_str(&format!(" [{}]", meta.units));
-        }
-        let what = match meta.domain {
-            Domain::Time => "samples",
-            Domain::Frequency => "points",
-        };
-        caption.push_str(&format!(" · {} {what}", self.trace.len()));
-        caption
-    }
-}
 
 /// A whole picture: stacked trace panels, then an optional stage timeline,
-/// with the measurements listed in a box on the right.
+/// with measurement tables on the right.
 ///
-/// Panels of the same domain share one x range and unit, so that the input
-/// and the steps derived from it line up. Long traces are drawn from their
-/// min/max per pixel column ([`super::decimate::minmax_columns`]).
+/// Panels of the same domain share one x axis, so that the input and the
+/// steps derived from it line up: time panels show one window of a few
+/// periods when the whole capture would be a solid band, and frequency
+/// panels are in dB over a logarithmic axis by default. Long traces are
+/// drawn from the extremes of each pixel column
+/// ([`super::decimate::column_points`]).
 ///
 /// ```ignore
 /// let figure = Figure::new([Panel::new("input", &input), Panel::new("lowpass", &low)])
@@ -124,11 +43,18 @@ pub(crate) struct Figure<'a> {
     pub(crate) title: String,
     /// The trace panels, top to bottom.
     pub(crate) panels: Vec<Panel<'a>>,
-    /// Named values listed in the side box; no box if empty.
-    pub(crate) measurements: Vec<(String, f64)>,
+    /// Tables of measurements, drawn top to bottom on the right; no side
+    /// column if empty.
+    pub(crate) tables: Vec<Table>,
     /// Executors whose stages are drawn as a timeline below the panels;
     /// no timeline if empty.
     pub(crate) timeline: Vec<Lane>,
+    /// The fundamental of the capture (Hz), if measured: time panels show
+    /// a few of its periods. Without it they use the first time trace's
+    /// dominant frequency.
+    pub(crate) fundamental_hz: Option<f64>,
+    /// How frequency panels are drawn.
+    pub(crate) spectrum: SpectrumScale,
 }
 
 impl<'a> Figure<'a> {
@@ -140,45 +66,82 @@ impl<'a> Figure<'a> {
         }
     }
 
-    /// The input and every step `run` kept (declaration order), with the
-    /// measurements of all of them in the side box. Where a step recorded a
-    /// `fundamental_hz`, frequency-domain panels mark it and 5 harmonics.
-    ///
-    /// A measurement that several steps carry with one value (measurements
-    /// travel downstream with the metadata) is listed once; one that changes
-    /// value is listed again as `step.name`.
+    /// The input and every step `run` kept (declaration order), as
+    /// [`Figure::of_steps`] draws them.
     #[cfg(test)]
     pub(crate) fn of_run(input: &'a Trace, run: &'a Run) -> Figure<'a> {
         Figure::of_steps(input, run, &run.kept_steps())
     }
 
-    /// Like `Figure::of_run` (every kept step), with panels for the input and `shown` only
-    /// (steps the run did not keep are left out); the side box and the
-    /// harmonic markers still use the measurements of every kept step.
+    /// The input and the steps `shown` that `run` kept, each in a panel
+    /// (steps it did not keep are left out), with tables of what every kept
+    /// step measured.
+    ///
+    /// - A step whose output has the same samples as its input (a
+    ///   measurement such as `stats` or `spectral_metrics`) is drawn as its
+    ///   table only, not as another copy of the trace.
+    /// - A time-domain step is drawn over the input in grey, and with its
+    ///   difference from the input when they share their sample times.
+    /// - Where a step recorded a `fundamental_hz`, frequency panels mark it
+    ///   and 5 harmonics, and time panels show a few of its periods.
+    ///
+    /// A step's table lists the measurements it added: one that it carries
+    /// with the value an earlier step gave (measurements travel downstream
+    /// with the metadata) is not listed again.
     pub(crate) fn of_steps(input: &'a Trace, run: &'a Run, shown: &[&str]) -> Figure<'a> {
-        let all: Vec<(&str, &Trace)> = std::iter::once((INPUT, input))
+        let kept: Vec<(&str, &Trace)> = std::iter::once((INPUT, input))
             .chain(
                 run.kept_steps()
                     .into_iter()
                     .filter_map(|s| Some((s, run.get(s)?))),
             )
             .collect();
-        let measurements = merged_measurements(&all);
-        let steps: Vec<(&str, &Trace)> = std::iter::once((INPUT, input))
-            .chain(shown.iter().filter_map(|&s| Some((s, run.get(s)?))))
-            .collect();
-        let f0 = measurements
-            .iter()
-            .find(|(name, _)| name == "fundamental_hz")
-            .map(|m| m.1);
-        let panels = steps.into_iter().map(|(step, trace)| {
-            let panel = Panel::new(step, trace);
-            match f0 {
-                Some(f0) if trace.meta().domain == Domain::Frequency => panel.with_harmonics(f0, 5),
-                _ => panel,
+        let sources = pass_through_sources(&kept);
+        let mut seen: Vec<(&str, u64)> = Vec::new();
+        let mut tables = Vec::new();
+        for ((name, trace), source) in kept.iter().zip(&sources) {
+            let mut rows = Vec::new();
+            for (key, &value) in &trace.meta().measurements {
+                let bits = value.to_bits();
+                if !seen.contains(&(key.as_str(), bits)) {
+                    seen.push((key, bits));
+                    rows.push((key.clone(), value));
+                }
             }
-        });
-        Figure::new(panels).with_measurements(measurements)
+            if rows.is_empty() && source.is_none() {
+                continue;
+            }
+            let mut table = Table::new(*name, rows);
+            if let Some(source) = source {
+                table.note = format!("measured {source}; samples unchanged");
+            }
+            tables.push(table);
+        }
+        let fundamental_hz = kept
+            .iter()
+            .find_map(|(_, t)| t.measurement("fundamental_hz"))
+            .filter(|f| f.is_finite() && *f > 0.0);
+        let is_shown = |name: &str| name == INPUT || shown.contains(&name);
+        let panels = kept
+            .iter()
+            .zip(&sources)
+            .filter(|((name, _), source)| is_shown(name) && source.is_none())
+            .map(|((name, trace), _)| {
+                let mut panel = Panel::new(*name, trace);
+                let domain = trace.meta().domain;
+                if *name != INPUT && domain == Domain::Time {
+                    panel = panel.with_reference(INPUT, input);
+                }
+                match fundamental_hz {
+                    Some(f0) if domain == Domain::Frequency => panel.with_harmonics(f0, 5),
+                    _ => panel,
+                }
+            });
+        Figure {
+            tables,
+            fundamental_hz,
+            ..Figure::new(panels)
+        }
     }
 
     /// This figure with a title line.
@@ -187,15 +150,16 @@ impl<'a> Figure<'a> {
         self
     }
 
-    /// This figure with these measurements in its side box, in this order.
-    pub(crate) fn with_measurements<K: Into<String>>(
+    /// This figure with one more table of named values, headed "Measurements".
+    #[cfg(test)]
+    pub(crate) fn with_measurements<S: Into<String>>(
         mut self,
-        measurements: impl IntoIterator<Item = (K, f64)>,
+        measurements: impl IntoIterator<Item = (S, f64)>,
     ) -> Figure<'a> {
-        self.measurements = measurements
-            .into_iter()
-            .map(|(k, v)| (k.into(), v))
-            .collect();
+        let table = Table::new("Measurements", measurements);
+        if !table.rows.is_empty() {
+            self.tables.push(table);
+        }
         self
     }
 
@@ -205,10 +169,29 @@ impl<'a> Figure<'a> {
         self
     }
 
+    /// This figure with frequency panels drawn on `scale`.
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "no command offers linear spectra yet")
+    )]
+    pub(crate) fn with_spectrum_scale(mut self, scale: SpectrumScale) -> Figure<'a> {
+        self.spectrum = scale;
+        self
+    }
+
     /// The figure as an SVG document.
     #[cfg(test)]
     pub(crate) fn to_svg(&self) -> Result<String, PlotError> {
         super::to_svg(self)
+    }
+
+    /// What every chart of the figure drew where, drawing it as SVG.
+    #[cfg(test)]
+    pub(super) fn layout(&self) -> Result<Vec<Drawn>, PlotError> {
+        super::font::register()?;
+        let mut svg = String::new();
+        let root = SVGBackend::with_string(&mut svg, self.size()).into_drawing_area();
+        self.draw_all(&root)
     }
 
     /// Writes the figure to `path` as `format`; the path is used as given
@@ -217,46 +200,21 @@ impl<'a> Figure<'a> {
         super::write(self, path, format)
     }
 
+    /// Pixels above the panels for the title line.
     fn title_height(&self) -> u32 {
         if self.title.is_empty() { 0 } else { 40 }
     }
-}
 
-/// The measurements of `steps`, each (name, value) once; see [`Figure::of_steps`].
-fn merged_measurements(steps: &[(&str, &Trace)]) -> Vec<(String, f64)> {
-    let mut merged: Vec<(String, f64)> = Vec::new();
-    for (step, trace) in steps {
-        for (name, &value) in &trace.meta().measurements {
-            match merged.iter().find(|(seen, _)| seen == name) {
-                Some((_, v)) if v.to_bits() == value.to_bits() => {}
-                Some(_) => merged.push((format!("{step}.{name}"), value)),
-                None => merged.push((name.clone(), value)),
-            }
-        }
-    }
-    merged
-}
-
-/// Traces as stacked panels with the measurements beside them, as SVG.
-#[cfg(test)]
-pub(crate) fn traces_svg(
-    panels: &[Panel<'_>],
-    measurements: &[(String, f64)],
-) -> Result<String, PlotError> {
-    Figure::new(panels.iter().cloned())
-        .with_measurements(measurements.iter().cloned())
-        .to_svg()
-}
-
-impl Picture for Figure<'_> {
-    fn size(&self) -> (u32, u32) {
-        let panels = PANEL_HEIGHT * self.panels.len() as u32;
-        let timeline = timeline::height(&self.timeline);
-        let body = (panels + timeline).max(120);
-        (WIDTH, self.title_height() + body)
+    /// The axes the panels share.
+    fn axes(&self) -> Axes {
+        Axes::of(&self.panels, self.fundamental_hz, self.spectrum)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
+    /// Draws the figure, returning what each chart drew.
+    fn draw_all<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+    ) -> Result<Vec<Drawn>, PlotError> {
         root.fill(&WHITE)?;
         let body = if self.title.is_empty() {
             root.clone()
@@ -269,244 +227,98 @@ impl Picture for Figure<'_> {
             ))?;
             body
         };
-        let main = if self.measurements.is_empty() {
+        let main = if self.tables.is_empty() {
             body
         } else {
             let (main, side) = body.split_horizontally(WIDTH - SIDE_WIDTH);
-            draw_side_box(&side, &self.measurements)?;
+            tables::draw(&side, &self.tables)?;
             main
         };
         if self.panels.is_empty() && self.timeline.is_empty() {
             main.draw(&Text::new(
                 "nothing to plot",
                 (40, 50),
-                (FAMILY, 16).into_font().color(&FRAME_COLOR),
+                (FAMILY, 16).into_font().color(&NOTE_COLOR),
             ))?;
-            return Ok(());
+            return Ok(Vec::new());
         }
-        let breaks: Vec<u32> = (1..=self.panels.len() as u32)
-            .map(|k| k * PANEL_HEIGHT)
+        let axes = self.axes();
+        let mut top = 0;
+        let breaks: Vec<u32> = self
+            .panels
+            .iter()
+            .map(|p| {
+                top += panel::height(p, &axes);
+                top
+            })
             .collect();
         let areas = main.split_by_breakpoints([0u32; 0], breaks);
-        let traces = self.panels.iter().map(|p| p.trace);
-        let time = XAxis::spanning(Domain::Time, traces.clone());
-        let frequency = XAxis::spanning(Domain::Frequency, traces);
-        for (panel, area) in self.panels.iter().zip(&areas) {
-            let x = match panel.trace.meta().domain {
-                Domain::Time => time,
-                Domain::Frequency => frequency,
-            };
-            if let Some(x) = x {
-                draw_panel(area, panel, &x)?;
-            }
+        let mut drawn = Vec::new();
+        for (k, (p, area)) in self.panels.iter().zip(&areas).enumerate() {
+            drawn.extend(panel::draw(area, p, k, &axes)?);
         }
         let below = areas.get(self.panels.len());
         if let Some(area) = below.filter(|_| !self.timeline.is_empty()) {
             timeline::draw(area, &self.timeline)?;
         }
-        Ok(())
+        Ok(drawn)
     }
 }
 
-/// The y range of a trace: its finite extremes, padded; a dB trace reaches
-/// at most [`DB_RANGE`] below its peak.
-fn y_range(trace: &Trace) -> (f64, f64) {
-    let (lo, hi) = finite_range(trace.samples()).unwrap_or((-1.0, 1.0));
-    // Keep the span finite even for values near f64::MAX.
-    let (mut lo, hi) = (lo.max(-1e300), hi.min(1e300));
-    if trace.meta().units == "dB" {
-        lo = lo.max(hi - DB_RANGE);
-    }
-    let span = hi - lo;
-    let pad = if span > 0.0 {
-        span * 0.06
-    } else if hi != 0.0 {
-        hi.abs() * 0.1
-    } else {
-        1.0
-    };
-    (lo - pad, hi + pad)
-}
-
-fn draw_panel<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    panel: &Panel<'_>,
-    x: &XAxis,
-) -> Result<(), PlotError> {
-    let trace = panel.trace;
-    let (ylo, yhi) = y_range(trace);
-    let mut chart = ChartBuilder::on(area)
-        .caption(panel.caption(), (FAMILY, 15))
-        .margin(6)
-        .margin_right(18)
-        .x_label_area_size(36)
-        .y_label_area_size(74)
-        .build_cartesian_2d(x.lo..x.hi, ylo..yhi)?;
-    chart
-        .configure_mesh()
-        .x_desc(x.label())
-        .y_desc(axis::y_label(trace))
-        .x_labels(10)
-        .y_labels(5)
-        .x_label_formatter(&|v| axis::number(*v))
-        .y_label_formatter(&|v| axis::number(*v))
-        .label_style((FAMILY, 12))
-        .axis_desc_style((FAMILY, 13))
-        .max_light_lines(0)
-        .bold_line_style(GRID_COLOR)
-        .axis_style(FRAME_COLOR)
-        .draw()?;
-
-    if trace.is_empty() {
-        let middle = ((x.lo + x.hi) / 2.0, (ylo + yhi) / 2.0);
-        chart.draw_series([Text::new(
-            "no samples",
-            middle,
-            (FAMILY, 14)
-                .into_font()
-                .color(&FRAME_COLOR)
-                .pos(Pos::new(HPos::Center, VPos::Center)),
-        )])?;
-    }
-
-    let columns = chart.plotting_area().dim_in_pixel().0.max(1) as usize;
-    let segments = trace_segments(trace, x, columns, (ylo, yhi));
-    let style = TRACE_COLOR.stroke_width(1);
-    chart.draw_series(
-        segments
-            .iter()
-            .filter(|s| s.len() > 1)
-            .map(|s| PathElement::new(s.clone(), style)),
-    )?;
-    // A lone point between gaps would vanish as a path.
-    chart.draw_series(
-        segments
-            .iter()
-            .filter(|s| s.len() == 1)
-            .map(|s| Circle::new(s[0], 2, TRACE_COLOR.filled())),
-    )?;
-
-    let label_style = (FAMILY, 12).into_font().color(&MARKER_COLOR);
-    let mut markers: Vec<(f64, &str)> = panel
-        .markers
-        .iter()
-        .map(|(at, label)| (at / x.unit.scale, label.as_str()))
-        .filter(|(xm, _)| (x.lo..=x.hi).contains(xm))
-        .collect();
-    markers.sort_by(|a, b| a.0.total_cmp(&b.0));
-    // Labels that would overlap the one before go one line lower.
-    let mut line_ends: Vec<i32> = Vec::new();
-    for (xm, label) in markers {
-        chart.draw_series([PathElement::new(
-            vec![(xm, ylo), (xm, yhi)],
-            MARKER_COLOR.mix(0.7).stroke_width(1),
-        )])?;
-        let left = chart.backend_coord(&(xm, yhi)).0 + 4;
-        let (w, h) = chart
-            .plotting_area()
-            .estimate_text_size(label, &label_style)?;
-        let line = match line_ends.iter().position(|&end| left > end + 6) {
-            Some(line) => line,
-            None => {
-                line_ends.push(i32::MIN);
-                line_ends.len() - 1
-            }
-        };
-        line_ends[line] = left + w as i32;
-        let dy = 3 + line as i32 * (h as i32 + 3);
-        chart
-            .draw_series([EmptyElement::at((xm, yhi))
-                + Text::new(label.to_owned(), (4, dy), label_style.clone())])?;
-    }
-    Ok(())
-}
-
-/// The polylines that draw `trace` on `columns` pixel columns, in display
-/// units, split where samples are not finite.
+/// For each of `kept` (the input first), the name of the trace whose samples
+/// it passes through unchanged, or `None` if it made samples of its own.
 ///
-/// Up to two samples per column are drawn as they are; longer traces are
-/// drawn from each column's min and max, so no peak is lost.
-fn trace_segments(
-    trace: &Trace,
-    x: &XAxis,
-    columns: usize,
-    (ylo, yhi): (f64, f64),
-) -> Vec<Vec<(f64, f64)>> {
-    let samples = trace.samples();
-    let n = samples.len();
-    let (start, step) = axis::x_step(trace);
-    let (start, dx) = (start / x.unit.scale, step / x.unit.scale);
-    let mut segments = Vec::new();
-    let mut current = Vec::new();
-    let mut push = |point: Option<(f64, f64)>| match point {
-        Some((px, py)) => current.push((px, py.clamp(ylo, yhi))),
-        None if !current.is_empty() => segments.push(mem::take(&mut current)),
-        None => {}
-    };
-    if n <= 2 * columns {
-        for (i, &y) in samples.iter().enumerate() {
-            push(y.is_finite().then_some((start + i as f64 * dx, y)));
-        }
-    } else {
-        for (c, (lo, hi)) in minmax_columns(samples, columns).into_iter().enumerate() {
-            let (first, end) = column_bounds(n, columns, c);
-            let xc = start + (first + end - 1) as f64 / 2.0 * dx;
-            if lo.is_nan() {
-                push(None);
-            } else {
-                push(Some((xc, lo)));
-                push(Some((xc, hi)));
+/// A step passes `other` through when both have the same samples, domain,
+/// rate and start, and it measured something `other` did not (or, measuring
+/// nothing new, comes after it). The input passes nothing through.
+fn pass_through_sources<'n>(kept: &[(&'n str, &Trace)]) -> Vec<Option<&'n str>> {
+    kept.iter()
+        .enumerate()
+        .map(|(k, &(_, trace))| {
+            if k == 0 {
+                return None;
             }
-        }
-    }
-    push(None);
-    segments
+            kept.iter()
+                .enumerate()
+                .filter(|&(j, _)| j != k)
+                .find(|&(j, &(_, other))| {
+                    let adds = trace.meta().measurements.iter().any(|(key, v)| {
+                        other.measurement(key).map(f64::to_bits) != Some(v.to_bits())
+                    });
+                    same_samples(trace, other) && (adds || j < k)
+                })
+                .map(|(_, &(name, _))| name)
+        })
+        .collect()
 }
 
-fn draw_side_box<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    measurements: &[(String, f64)],
-) -> Result<(), PlotError> {
-    const LINE: i32 = 19;
-    const TOP: i32 = 40;
-    let (w, h) = area.dim_in_pixel();
-    let (w, h) = (w as i32, h as i32);
-    let fits = ((h - TOP - 20) / LINE).max(1) as usize;
-    let shown = if measurements.len() > fits {
-        fits - 1
-    } else {
-        measurements.len()
-    };
-    let bottom = TOP + LINE * (shown + usize::from(shown < measurements.len())) as i32 + 8;
-    area.draw(&Rectangle::new(
-        [(4, 8), (w - 10, bottom)],
-        ShapeStyle::from(&FRAME_COLOR).stroke_width(1),
-    ))?;
-    area.draw(&Text::new(
-        "Measurements",
-        (16, 16),
-        (FAMILY, 15, FontStyle::Bold).into_font().color(&BLACK),
-    ))?;
-    let style = (FAMILY, 13).into_font().color(&BLACK);
-    for (i, (name, value)) in measurements.iter().take(shown).enumerate() {
-        let line = format!("{} = {}", shorten(name, 24), axis::number(*value));
-        area.draw(&Text::new(line, (16, TOP + LINE * i as i32), style.clone()))?;
-    }
-    if shown < measurements.len() {
-        let more = format!("… and {} more", measurements.len() - shown);
-        area.draw(&Text::new(more, (16, TOP + LINE * shown as i32), style))?;
-    }
-    Ok(())
+/// Whether `a` and `b` hold the same samples at the same x positions; the
+/// shared buffer of a clone answers at once, others are compared bit by bit.
+fn same_samples(a: &Trace, b: &Trace) -> bool {
+    let (ma, mb) = (a.meta(), b.meta());
+    let placed = a.len() == b.len()
+        && ma.domain == mb.domain
+        && ma.sample_rate.to_bits() == mb.sample_rate.to_bits()
+        && ma.start.to_bits() == mb.start.to_bits();
+    placed
+        && (Arc::ptr_eq(a.buffer(), b.buffer())
+            || a.samples()
+                .iter()
+                .zip(b.samples())
+                .all(|(x, y)| x.to_bits() == y.to_bits()))
 }
 
-/// `text` cut to `max` characters, the last one an ellipsis if cut.
-pub(super) fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_owned()
-    } else {
-        let mut s: String = text.chars().take(max.saturating_sub(1)).collect();
-        s.push('…');
-        s
+impl Picture for Figure<'_> {
+    fn size(&self) -> (u32, u32) {
+        let axes = self.axes();
+        let panels: u32 = self.panels.iter().map(|p| panel::height(p, &axes)).sum();
+        let timeline = timeline::height(&self.timeline);
+        let body = (panels + timeline).max(120);
+        (WIDTH, self.title_height() + body)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
+        self.draw_all(root).map(drop)
     }
 }
 
@@ -517,11 +329,19 @@ mod tests {
     use tracekit_core::{StageRecord, TraceMeta};
 
     use super::*;
-    use crate::plot::tests_xml::{Svg, texts};
+    use crate::plot::{
+        labels::Rect,
+        style::{LABEL_BOX_COLOR, MARKER_COLOR, REFERENCE_COLOR, panel_color},
+        tests_xml::{Svg, texts},
+    };
 
     fn sine(n: usize, rate: f64, hz: f64) -> Trace {
         let samples = (0..n)
-            .map(|i| (std::f64::consts::TAU * hz * i as f64 / rate).sin())
+            .map(|i| {
+                let t = i as f64 / rate;
+                (std::f64::consts::TAU * hz * t).sin()
+                    + 0.1 * (std::f64::consts::TAU * 3.0 * hz * t).sin()
+            })
             .collect();
         let mut meta = TraceMeta::new(rate);
         meta.channel = "CH1".to_owned();
@@ -529,6 +349,7 @@ mod tests {
         Trace::with_meta(samples, meta).unwrap()
     }
 
+    /// 0..500 kHz in 1 kHz points, in dB, a peak at 10 kHz.
     fn spectrum() -> Trace {
         let mut meta = TraceMeta::new(1.0 / 1000.0);
         meta.domain = Domain::Frequency;
@@ -540,36 +361,55 @@ mod tests {
         Trace::with_meta(samples, meta).unwrap()
     }
 
+    /// The rules of every chart's layout: labels inside the plot area, no
+    /// two label boxes overlapping, no label under the trace's band.
+    fn assert_layout(drawn: &[Drawn]) {
+        for (c, d) in drawn.iter().enumerate() {
+            let boxes: Vec<Rect> = d.labels.iter().filter_map(|l| l.2).collect();
+            for (i, b) in boxes.iter().enumerate() {
+                assert!(
+                    d.plot.contains(b),
+                    "chart {c}: label {b:?} outside {:?}",
+                    d.plot
+                );
+                for o in &boxes[i + 1..] {
+                    assert!(!b.overlaps(o, 0), "chart {c}: {b:?} overlaps {o:?}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn stacked_panels_with_titles_axes_and_measurements() {
-        let input = sine(4096, 1e6, 10e3);
+        let input = sine(2048, 1e6, 10e3);
         let low = input.derive(input.samples().iter().map(|x| x * 0.5).collect());
         let spec = spectrum();
-        let panels = [
+        let figure = Figure::new([
             Panel::new("input", &input),
-            Panel::new("lowpass", &low),
+            Panel::new("lowpass", &low).with_reference("input", &input),
             Panel::new("fft", &spec)
                 .with_marker(10e3, "f0")
                 .with_marker(20e3, "H2"),
-        ];
-        let svg = traces_svg(
-            &panels,
-            &[("thd_db".to_owned(), -40.5), ("snr_db".to_owned(), 60.25)],
-        )
-        .unwrap();
+        ])
+        .with_measurements([("thd_db", -40.5), ("snr_db", 60.25)]);
+        let svg = figure.to_svg().unwrap();
         let doc = Svg::parse(&svg);
         let texts = texts(&doc);
         for expected in [
-            "input — CH1 [V] · 4096 samples",
-            "lowpass — CH1 [V] · 4096 samples",
-            "fft — CH1 [dB] · 501 points",
+            "input — CH1 [V]",
+            "· 2,048 samples at 1 MS/s · all of 0.0 to 2.0 ms",
+            "lowpass — CH1 [V]",
+            "fft — CH1 [dB]",
             "Time (ms)",
             "Amplitude (V)",
-            "Frequency (kHz)",
+            "Frequency (log scale)",
             "Magnitude (dB)",
+            "10 kHz",
+            "100 kHz",
             "Measurements",
-            "thd_db = -40.5",
-            "snr_db = 60.25",
+            "thd_db",
+            "-40.5",
+            "60.25",
             "f0",
             "H2",
         ] {
@@ -578,79 +418,151 @@ mod tests {
                 "no text {expected:?} in {texts:?}"
             );
         }
-        // Both time panels share one axis: the same tick labels twice.
-        assert_eq!(texts.iter().filter(|t| *t == "Time (ms)").count(), 2);
+        // One trace line per panel, the input again beneath lowpass, and
+        // lowpass minus the input in its strip; the legend's swatches.
+        assert_eq!(doc.count_stroked(panel_color(0)), 1, "input");
         assert_eq!(
-            texts.iter().filter(|t| *t == "4.095" || *t == "4").count(),
-            2
+            doc.count_stroked(panel_color(1)),
+            3,
+            "lowpass, its difference, its swatch"
         );
-        // One trace polyline per panel plus two marker lines.
-        let blue = doc.count_stroked(TRACE_COLOR);
-        assert_eq!(blue, 3, "trace polylines");
-        assert_eq!(doc.count_stroked(MARKER_COLOR), 2, "marker lines");
+        assert_eq!(doc.count_stroked(panel_color(2)), 1, "fft");
+        assert_eq!(
+            doc.count_stroked(REFERENCE_COLOR),
+            2,
+            "input beneath lowpass, its swatch"
+        );
+        assert_eq!(
+            doc.count_filled_rects(LABEL_BOX_COLOR),
+            2,
+            "two label boxes"
+        );
+        assert_layout(&figure.layout().unwrap());
     }
 
     #[test]
-    fn long_trace_is_decimated_but_keeps_its_spike() {
-        let mut samples = vec![0.0; 1 << 20];
-        samples[777_777] = 5.0;
-        let t = Trace::new(samples, 1e6).unwrap();
-        let x = XAxis::spanning(Domain::Time, [&t]).unwrap();
-        let range = y_range(&t);
-        assert!(range.0 < 0.0 && range.1 > 5.0);
-        let segments = trace_segments(&t, &x, 900, range);
-        assert_eq!(segments.len(), 1);
-        assert_eq!(segments[0].len(), 1800, "two points per column");
-        assert!(segments[0].iter().any(|p| p.1 == 5.0));
-        // The spike's column sits at its time.
-        let (sx, _) = segments[0].iter().find(|p| p.1 == 5.0).unwrap();
-        assert!((sx - 0.777_777).abs() < 1.2e-3, "{sx}");
-    }
-
-    #[test]
-    fn short_trace_is_drawn_as_is_with_gaps() {
-        let t = Trace::new(vec![1.0, 2.0, f64::NAN, 3.0, f64::INFINITY, 4.0, 5.0], 1e3).unwrap();
-        let x = XAxis::spanning(Domain::Time, [&t]).unwrap();
-        let segments = trace_segments(&t, &x, 100, y_range(&t));
-        let ys: Vec<Vec<f64>> = segments
-            .iter()
-            .map(|s| s.iter().map(|p| p.1).collect())
-            .collect();
-        assert_eq!(ys, vec![vec![1.0, 2.0], vec![3.0], vec![4.0, 5.0]]);
-        assert_eq!(segments[2][0].0, 5.0, "x in ms");
-        let svg = Figure::new([Panel::new("gappy", &t)]).to_svg().unwrap();
-        assert_eq!(Svg::parse(&svg).count_tag("circle"), 1, "the lone point");
-    }
-
-    #[test]
-    fn db_floor_and_degenerate_traces() {
-        let mut meta = TraceMeta::new(1.0);
-        meta.units = "dB".to_owned();
-        let db = Trace::with_meta(vec![0.0, -1000.0, f64::NEG_INFINITY], meta).unwrap();
-        let (lo, hi) = y_range(&db);
+    fn a_long_capture_is_shown_through_a_window_of_five_periods() {
+        let input = sine(1 << 20, 1e6, 10e3);
+        let figure = Figure::new([Panel::new("input", &input)]);
+        let axes = figure.axes();
+        let time = axes.time.unwrap();
+        assert_eq!(time.window.hz.map(f64::round), Some(10e3));
+        let (lo, hi) = time.shown.span();
+        assert!(((hi - lo) - 5e-4).abs() < 1e-9, "{lo} {hi}");
+        let svg = figure.to_svg().unwrap();
+        let texts = texts(&Svg::parse(&svg));
+        let note = texts.iter().find(|t| t.contains("shown:")).unwrap();
+        assert!(note.contains("5 periods of 10 kHz, of 1.049 s"), "{note}");
         assert!(
-            lo > -DB_RANGE - 20.0 && lo < -DB_RANGE && hi > 0.0,
-            "{lo} {hi}"
+            texts.iter().any(|t| t.starts_with("the whole trace")),
+            "an overview strip: {texts:?}"
         );
-        let flat = Trace::new(vec![3.0; 10], 1.0).unwrap();
-        assert!(y_range(&flat).0 < 3.0 && y_range(&flat).1 > 3.0);
+        // The output does not grow with the capture: the window's 501
+        // samples and four points per pixel column of the overview.
+        assert!(svg.len() < 200_000, "{} bytes", svg.len());
+    }
+
+    #[test]
+    fn linear_spectra_on_request() {
+        let spec = spectrum();
+        let figure =
+            Figure::new([Panel::new("fft", &spec)]).with_spectrum_scale(SpectrumScale::Linear);
+        let texts = texts(&Svg::parse(&figure.to_svg().unwrap()));
+        assert!(texts.contains(&"Frequency (kHz)".to_owned()), "{texts:?}");
+        assert!(!texts.iter().any(|t| t.contains("log")), "{texts:?}");
+    }
+
+    #[test]
+    fn power_and_amplitude_spectra_are_converted_to_db() {
+        let mut meta = TraceMeta::new(1.0 / 10.0);
+        meta.domain = Domain::Frequency;
+        meta.units = "V^2/Hz".to_owned();
+        let psd = Trace::with_meta(vec![1.0, 1e-3, 1e-6, 0.0, 1e-4], meta.clone()).unwrap();
+        meta.units = "V".to_owned();
+        let amp = Trace::with_meta(vec![1.0, 0.1, 0.01, 0.0, 1.0], meta).unwrap();
+        let figure = Figure::new([Panel::new("psd", &psd), Panel::new("amp", &amp)]);
+        let texts = texts(&Svg::parse(&figure.to_svg().unwrap()));
+        for expected in [
+            "PSD (dB re 1 V^2/Hz)",
+            "Magnitude (dB re 1 V)",
+            "-60",
+            "-40",
+        ] {
+            assert!(
+                texts.iter().any(|t| t == expected),
+                "no {expected:?}: {texts:?}"
+            );
+        }
+        let axes = figure.axes();
+        let (lo, hi) = axes.frequency.unwrap().x.span();
+        assert!(
+            (lo - 10.0).abs() < 1e-9 && (hi - 40.0).abs() < 1e-9,
+            "DC left out: {lo} {hi}"
+        );
+    }
+
+    #[test]
+    fn crowded_harmonics_keep_the_layout_rules() {
+        // 1 Hz points to 500 kHz: the harmonics of 10 kHz crowd on a log axis.
+        let mut meta = TraceMeta::new(1.0);
+        meta.domain = Domain::Frequency;
+        meta.units = "dB".to_owned();
+        let spec = Trace::with_meta(vec![-100.0; 500_001], meta).unwrap();
+        for f0 in [10e3, 1.0, 123.0, 200e3, 499e3] {
+            let figure = Figure::new([Panel::new("fft", &spec).with_harmonics(f0, 30)]);
+            let drawn = figure.layout().unwrap();
+            assert_layout(&drawn);
+            let placed = drawn[0].labels.iter().filter(|l| l.2.is_some()).count();
+            assert!(placed >= 1, "f0 {f0}: the fundamental has room");
+            let svg = figure.to_svg().unwrap();
+            let texts = texts(&Svg::parse(&svg));
+            if placed < drawn[0].labels.len() {
+                assert!(
+                    texts.iter().any(|t| t.starts_with("no room to label")),
+                    "f0 {f0}: the dropped labels are listed: {texts:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn empty_nan_and_degenerate_traces() {
         let huge = Trace::new(vec![f64::MAX, -f64::MAX], 1e-300).unwrap();
         let empty = Trace::new(vec![], 1.0).unwrap();
         let nan = Trace::new(vec![f64::NAN; 5], 1.0).unwrap();
         let svg = Figure::new([
             Panel::new("huge", &huge),
             Panel::new("empty", &empty),
-            Panel::new("nan", &nan),
+            Panel::new("nan", &nan).with_reference("empty", &empty),
         ])
         .to_svg()
         .unwrap();
         assert!(texts(&Svg::parse(&svg)).contains(&"no samples".to_owned()));
         let svg = Figure::default().to_svg().unwrap();
         assert!(texts(&Svg::parse(&svg)).contains(&"nothing to plot".to_owned()));
+        let mut meta = TraceMeta::new(1.0);
+        meta.domain = Domain::Frequency;
+        let dc_only = Trace::with_meta(vec![1.0], meta.clone()).unwrap();
+        meta.start = -2.0;
+        let two_sided = Trace::with_meta(vec![1.0, 2.0, 3.0, 4.0, 5.0], meta).unwrap();
+        for t in [&dc_only, &two_sided] {
+            let figure = Figure::new([Panel::new("f", t).with_harmonics(1.0, 3)]);
+            Svg::parse(&figure.to_svg().unwrap());
+            assert_layout(&figure.layout().unwrap());
+        }
     }
 
     #[test]
-    fn figure_of_a_run_shows_input_kept_steps_and_harmonics() {
+    fn a_gap_leaves_a_lone_point_as_a_dot() {
+        let t = Trace::new(vec![1.0, 2.0, f64::NAN, 3.0, f64::INFINITY, 4.0, 5.0], 1e3).unwrap();
+        let svg = Figure::new([Panel::new("gappy", &t)]).to_svg().unwrap();
+        let doc = Svg::parse(&svg);
+        assert_eq!(doc.count_tag("circle"), 1, "the lone point");
+        assert_eq!(doc.count_stroked(panel_color(0)), 2, "two lines around it");
+    }
+
+    #[test]
+    fn figure_of_a_run_shows_input_kept_steps_tables_and_harmonics() {
         use tracekit_core::{Pipeline, StageError, Step, Transformer};
 
         /// A fake spectrum: 0..50 kHz in 1 kHz points, with a measurement.
@@ -667,6 +579,7 @@ mod tests {
                     .with_measurement("mean", 1.0))
             }
         }
+        /// Measures without touching the samples, as `stats` does.
         #[derive(Clone)]
         struct Mean(f64);
         impl Transformer for Mean {
@@ -674,27 +587,55 @@ mod tests {
                 Ok(i[0].clone().with_measurement("mean", self.0))
             }
         }
+        /// Measures on a copy of the samples, as another process would.
+        #[derive(Clone)]
+        struct Copied;
+        impl Transformer for Copied {
+            fn transform(&self, i: &[&Trace]) -> Result<Trace, StageError> {
+                Ok(i[0]
+                    .derive(i[0].samples().to_vec())
+                    .with_measurement("peak", 1.1))
+            }
+        }
+        #[derive(Clone)]
+        struct Half;
+        impl Transformer for Half {
+            fn transform(&self, i: &[&Trace]) -> Result<Trace, StageError> {
+                Ok(i[0].derive(i[0].samples().iter().map(|x| x / 2.0).collect()))
+            }
+        }
         let p = Pipeline::new([
-            Step::new("fft", Spectrum),
-            Step::new("same", Mean(1.0)),
-            Step::new("other", Mean(2.0)),
+            Step::new("fft", Spectrum).input(INPUT),
+            Step::new("same", Mean(1.0)).input(INPUT),
+            Step::new("other", Mean(2.0)).input(INPUT),
+            Step::new("half", Half).input(INPUT),
+            Step::new("copied", Copied).input("half"),
         ])
         .unwrap();
         let input = sine(1000, 1e6, 10e3);
         let run = p.run(&input).unwrap();
         let figure = Figure::of_run(&input, &run);
         let titles: Vec<&str> = figure.panels.iter().map(|p| p.title.as_str()).collect();
-        assert_eq!(titles[0], "input");
-        assert_eq!(titles.last(), Some(&"other"));
         assert_eq!(
-            figure.measurements,
-            vec![
-                ("fundamental_hz".to_owned(), 10e3),
-                ("mean".to_owned(), 1.0),
-                ("other.mean".to_owned(), 2.0)
+            titles,
+            ["input", "fft", "half"],
+            "measurements are no panels"
+        );
+        let table = |title: &str, note: &str, rows: &[(&str, f64)]| Table {
+            note: note.to_owned(),
+            ..Table::new(title, rows.iter().copied())
+        };
+        let unchanged = |of: &str| format!("measured {of}; samples unchanged");
+        assert_eq!(
+            figure.tables,
+            [
+                table("fft", "", &[("fundamental_hz", 10e3), ("mean", 1.0)]),
+                table("same", &unchanged("input"), &[]),
+                table("other", &unchanged("input"), &[("mean", 2.0)]),
+                table("copied", &unchanged("half"), &[("peak", 1.1)]),
             ]
         );
-        let fft = figure.panels.iter().find(|p| p.title == "fft").unwrap();
+        let fft = &figure.panels[1];
         let labels: Vec<&str> = fft.markers.iter().map(|m| m.1.as_str()).collect();
         assert_eq!(
             labels,
@@ -702,9 +643,23 @@ mod tests {
             "H6 is past 50 kHz"
         );
         assert!(figure.panels[0].markers.is_empty(), "time panels get none");
+        assert!(figure.panels[0].reference.is_none());
+        assert_eq!(
+            figure.panels[2].reference.as_ref().map(|r| r.0.as_str()),
+            Some(INPUT)
+        );
+        assert_eq!(figure.fundamental_hz, Some(10e3));
         let svg = figure.to_svg().unwrap();
         let texts = texts(&Svg::parse(&svg));
-        assert!(texts.contains(&"other.mean = 2".to_owned()), "{texts:?}");
+        assert!(
+            texts.contains(&"measured half; samples unchanged".to_owned()),
+            "{texts:?}"
+        );
+        assert_layout(&figure.layout().unwrap());
+        // Only the steps asked for get panels; every table stays.
+        let figure = Figure::of_steps(&input, &run, &["other"]);
+        assert_eq!(figure.panels.len(), 1);
+        assert_eq!(figure.tables.len(), 4);
     }
 
     #[test]
@@ -724,13 +679,15 @@ mod tests {
             let t = Trace::with_meta(vec![0.0, 1.0, -1.0, 0.5], meta.clone()).unwrap();
             meta.domain = Domain::Frequency;
             let f = Trace::with_meta(vec![1.0, 2.0], meta).unwrap();
-            let svg = Figure::new([
+            let figure = Figure::new([
                 Panel::new("t", &t).with_marker(start, "m"),
-                Panel::new("f", &f),
-            ])
-            .to_svg()
-            .unwrap_or_else(|e| panic!("rate {rate} start {start}: {e}"));
+                Panel::new("f", &f).with_harmonics(rate, 3),
+            ]);
+            let svg = figure
+                .to_svg()
+                .unwrap_or_else(|e| panic!("rate {rate} start {start}: {e}"));
             Svg::parse(&svg);
+            assert_layout(&figure.layout().unwrap());
         }
     }
 
@@ -749,7 +706,8 @@ mod tests {
         assert!(
             texts
                 .iter()
-                .any(|s| s.starts_with("… and ") && s.ends_with(" more"))
+                .any(|s| s.starts_with("… and ") && s.ends_with(" more")),
+            "{texts:?}"
         );
     }
 
@@ -769,34 +727,12 @@ mod tests {
         let doc = Svg::parse(&svg);
         let texts = texts(&doc);
         assert!(texts.contains(&"Stage timeline".to_owned()), "{texts:?}");
-        assert!(texts.contains(&"input — CH1 [V] · 1000 samples".to_owned()));
-        let (_, h) = Figure::new([Panel::new("input", &t)]).size();
-        assert_eq!(h, PANEL_HEIGHT);
-        assert!(doc.height() > PANEL_HEIGHT);
-    }
-
-    /// The 2^24-sample timing: `cargo test --release -p tracekit-cli --
-    /// --ignored --nocapture huge_trace_timing`.
-    #[test]
-    #[ignore = "a timing to read, in release builds"]
-    fn huge_trace_timing() {
-        let samples: Vec<f64> = (0..1usize << 24)
-            .map(|i| (i as f64 * 0.0628).sin())
-            .collect();
-        let t = Trace::new(samples, 1e6).unwrap();
-        let dir = std::env::temp_dir().join(format!("tracekit-plot-big-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        for format in [PlotFormat::Svg, PlotFormat::Png] {
-            let path = dir.join(format!("big.{format}"));
-            let started = std::time::Instant::now();
-            Figure::new([Panel::new("big", &t)])
-                .write(&path, format)
-                .unwrap();
-            let took = started.elapsed();
-            let bytes = std::fs::metadata(&path).unwrap().len();
-            println!("2^24 samples to {format}: {took:?}, {bytes} bytes");
-        }
-        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(texts.contains(&"input — CH1 [V]".to_owned()));
+        let figure = Figure::new([Panel::new("input", &t)]);
+        let (_, h) = figure.size();
+        assert_eq!(h, panel::height(&figure.panels[0], &figure.axes()));
+        assert!(doc.height() > h);
+        assert_eq!(doc.count_stroked(MARKER_COLOR), 0);
     }
 
     #[test]

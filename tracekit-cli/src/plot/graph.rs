@@ -16,20 +16,28 @@ use tracekit_core::{INPUT, Pipeline};
 
 use super::{
     Picture, PlotError, PlotFormat,
-    figure::{FRAME_COLOR, TRACE_COLOR, shorten},
     font::FAMILY,
+    style::{FRAME_COLOR, TRACE_COLOR, shorten},
 };
 
+/// Space around the picture.
 const MARGIN: i32 = 24;
+/// Height of the generation headings.
 const HEADER: i32 = 34;
+/// Height of a step's box.
 const NODE_HEIGHT: i32 = 42;
+/// Space between two boxes of one column.
 const ROW_GAP: i32 = 22;
+/// Space between two columns, where the arrows run.
 const COLUMN_GAP: i32 = 84;
 /// Longest name drawn in a box, in characters; longer ones end in an ellipsis.
 const NAME_CHARS: usize = 30;
 
+/// The fill of a step's box.
 const STEP_FILL: RGBColor = RGBColor(222, 235, 247);
+/// The fill of the input's box.
 const INPUT_FILL: RGBColor = RGBColor(238, 238, 238);
+/// Arrows.
 const EDGE_COLOR: RGBColor = RGBColor(90, 90, 90);
 
 /// A pipeline's steps by generation, what each reads, and optionally each
@@ -181,12 +189,16 @@ pub(crate) fn write_graph(
     DependencyGraph::of(pipeline).write(path, format)
 }
 
+/// Where the boxes of a graph go.
 #[derive(Debug)]
 struct Layout {
+    /// Columns: the input's and one per generation.
     columns: usize,
+    /// Width of every box.
     box_width: i32,
     /// Top-left corner of each box, by step name.
     boxes: HashMap<String, (i32, i32)>,
+    /// Width and height of the picture.
     size: (u32, u32),
 }
 

@@ -8,17 +8,27 @@
 //! name the generic `sans-serif` family and leave the font to the viewer.
 //!
 //! - [`Figure`]: stacked trace panels (time and frequency axes, markers), an
-//!   optional stage timeline and a side box of measurements;
+//!   optional stage timeline and tables of measurements beside them;
 //!   stacked traces alone and a timeline alone are its two common shapes.
+//!   Time panels show a window of a few periods of a long capture
+//!   ([`window`]), frequency panels dB over a logarithmic axis, and marker
+//!   labels go where they cross nothing ([`labels`]).
 //! - [`write_graph`]: steps as boxes, generations as columns.
-//! - [`decimate::minmax_columns`]: the decimation behind every long trace.
+//! - [`decimate::column_points`]: the decimation behind every long trace.
 
 mod axis;
+mod chart;
 mod decimate;
 mod figure;
 mod font;
 mod graph;
+mod labels;
+mod panel;
+mod style;
+mod tables;
+mod ticks;
 mod timeline;
+mod window;
 
 use std::{
     error::Error,
@@ -35,6 +45,8 @@ use plotters::{
     },
 };
 
+#[expect(unused_imports, reason = "for commands that offer linear spectra")]
+pub(crate) use self::panel::SpectrumScale;
 pub(crate) use self::{figure::Figure, graph::write_graph, timeline::Lane};
 
 /// The file format of a plot.
@@ -153,7 +165,7 @@ fn write(picture: &impl Picture, path: &Path, format: PlotFormat) -> Result<(), 
 
 #[cfg(test)]
 mod tests {
-    use super::{figure::Panel, *};
+    use super::{panel::Panel, *};
 
     #[test]
     fn formats_parse_and_print() {

@@ -13,8 +13,8 @@ use tracekit_core::{Domain, Run, StageRecord};
 use super::{
     PlotError,
     axis::{self, Unit},
-    figure::{FRAME_COLOR, GRID_COLOR, shorten},
     font::FAMILY,
+    style::{FRAME_COLOR, GRID_COLOR, shorten},
 };
 
 /// Height of one worker row.
@@ -99,6 +99,7 @@ fn rows(lanes: &[Lane]) -> Vec<(usize, usize)> {
         .collect()
 }
 
+/// "thread ×4 · worker 2": the label of a worker's row.
 fn row_label(lane: &Lane, worker: usize) -> String {
     let executor = shorten(&lane.executor, 16);
     if worker == 0 {
@@ -119,6 +120,7 @@ fn stage_names(lanes: &[Lane]) -> Vec<&str> {
     names
 }
 
+/// The colour of `stage`, by its place among `names`.
 fn color_of(names: &[&str], stage: &str) -> RGBColor {
     let i = names.iter().position(|n| *n == stage).unwrap_or(0);
     PALETTE[i % PALETTE.len()]
@@ -224,6 +226,7 @@ pub(super) fn draw<DB: DrawingBackend>(
     draw_legend(&legend_area, &names)
 }
 
+/// The stage colours, one swatch and name per stage, cut to the height.
 fn draw_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     names: &[&str],
