@@ -9,6 +9,8 @@
 //! `PROPTEST_CASES=2000 cargo test -p tracekit-conformance`.
 #![deny(missing_docs)]
 
+pub mod chaos;
+
 use proptest::prelude::*;
 use tracekit_core::{INPUT, ParamValue, Params, StageError, Step, Trace, TraceMeta, Transformer};
 

@@ -182,6 +182,11 @@ pub enum Error {
     #[error("Executor failure: {0}")]
     Executor(String),
 
+    /// A broken invariant inside tracekit (an executor lost a run, ...): a
+    /// bug, never the fault of a stage or an input.
+    #[error("Internal error in tracekit: {0}")]
+    Internal(String),
+
     /// A feature that is not available in this build or on this platform.
     #[error("{0}")]
     Unavailable(String),
@@ -223,6 +228,15 @@ fn spec_message(message: &str, line: Option<usize>) -> String {
 }
 
 impl Error {
+    /// `Batch input {index} failed: {error}`: the error of a batch whose
+    /// lowest failing input is `index`.
+    pub fn batch(index: usize, error: Error) -> Error {
+        Error::Batch {
+            index,
+            source: Box::new(error),
+        }
+    }
+
     /// The step this error is about, where there is one.
     ///
     /// For a [`Error::Batch`] error it is the step of the inner error.

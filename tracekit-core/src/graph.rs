@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::{Error, INPUT, Step};
+use crate::{Error, INPUT, Step, Trace};
 
 /// The longest step name accepted, in bytes.
 pub const MAX_STEP_NAME_LEN: usize = 1024;
@@ -51,6 +51,10 @@ pub(crate) struct Graph {
     pub(crate) deps: Vec<Vec<usize>>,
     /// Kahn layers; each in declaration order.
     pub(crate) generations: Vec<Vec<usize>>,
+    /// The sequential order: the generations one after another.
+    pub(crate) order: Vec<usize>,
+    /// Each stage's position in `order`.
+    pub(crate) rank: Vec<u32>,
 }
 
 /// A name as it appears in messages: at most 64 characters, then an ellipsis.
@@ -179,13 +183,39 @@ impl Graph {
             });
         }
 
+        let order: Vec<usize> = generations.concat();
+        let mut rank = vec![0; n];
+        for (position, &stage) in order.iter().enumerate() {
+            rank[stage] = position as u32;
+        }
         Ok(Graph {
             names: std::sync::Arc::new(names),
             inputs,
             readers,
             deps,
             generations,
+            order,
+            rank,
         })
+    }
+}
+
+impl Graph {
+    /// The input traces of stage `i`: the pipeline input, or what `output`
+    /// gives for the stages it reads; `None` if one is missing.
+    pub(crate) fn gather<'t>(
+        &self,
+        i: usize,
+        input: &'t Trace,
+        output: impl Fn(usize) -> Option<&'t Trace>,
+    ) -> Option<Vec<&'t Trace>> {
+        self.inputs[i]
+            .iter()
+            .map(|source| match *source {
+                Source::Input => Some(input),
+                Source::Stage(d) => output(d),
+            })
+            .collect()
     }
 }
 

@@ -29,7 +29,9 @@ mod error;
 mod executor;
 mod graph;
 mod pipeline;
+mod plan;
 mod run;
+mod run_set;
 mod schedule;
 mod step;
 mod trace;
@@ -37,10 +39,12 @@ mod transformer;
 
 pub use crate::{
     error::{Error, SignalName, signal_name},
-    executor::{Executor, Plan, SequentialExecutor, panic_message},
+    executor::{Executor, SequentialExecutor},
     graph::{MAX_STEP_NAME_LEN, Source},
     pipeline::Pipeline,
+    plan::{Plan, panic_message},
     run::{Run, StageRecord},
+    run_set::{RunSet, StageOutput, Task, batch_result},
     schedule::Schedule,
     step::{INPUT, Step},
     trace::{Domain, SampleBuffer, Trace, TraceMeta},

@@ -4,14 +4,16 @@ use std::{
     collections::BTreeMap,
     fmt,
     ops::Index,
-    panic::{AssertUnwindSafe, catch_unwind},
-    sync::atomic::{AtomicU64, Ordering},
-    time::Duration,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
 };
 
 use crate::{
     Error, Executor, INPUT, ParamValue, Params, Plan, Run, SequentialExecutor, Source, Step, Trace,
-    Transformer, executor::panic_message, graph::Graph,
+    Transformer, graph::Graph, plan::guarded,
 };
 
 static NEXT_STATE_ID: AtomicU64 = AtomicU64::new(1);
@@ -20,7 +22,8 @@ fn next_state_id() -> u64 {
     NEXT_STATE_ID.fetch_add(1, Ordering::Relaxed)
 }
 
-/// A checked graph of named transformers, run sequentially by default.
+/// A checked graph of named transformers, and the executor it runs on
+/// (the [`SequentialExecutor`] unless [`Pipeline::with_executor`] says otherwise).
 ///
 /// Steps without declared inputs read the previous step, so a plain list is
 /// a chain; declared inputs make any DAG. Wiring mistakes (duplicate or
@@ -60,6 +63,7 @@ pub struct Pipeline {
     last: Option<Run>,
     stage_timeout: Option<Duration>,
     state_id: u64,
+    executor: Arc<dyn Executor>,
 }
 
 impl Pipeline {
@@ -75,7 +79,51 @@ impl Pipeline {
             last: None,
             stage_timeout: None,
             state_id: next_state_id(),
+            executor: Arc::new(SequentialExecutor),
         })
+    }
+
+    /// Runs this pipeline on `executor` from now on: [`Pipeline::run`],
+    /// [`Pipeline::transform`], [`Pipeline::fit_transform`],
+    /// [`Pipeline::run_batch`] and [`Pipeline::run_batch_each`] use it.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tracekit_core::{Executor, Pipeline, Plan, Run, SequentialExecutor, Step, Trace, Transformer, StageError, Error};
+    ///
+    /// #[derive(Clone)]
+    /// struct Id;
+    /// impl Transformer for Id {
+    ///     fn transform(&self, i: &[&Trace]) -> Result<Trace, StageError> { Ok(i[0].clone()) }
+    /// }
+    ///
+    /// /// Counts the runs it is given, then runs them sequentially.
+    /// #[derive(Default)]
+    /// struct Counting(std::sync::atomic::AtomicUsize);
+    /// impl Executor for Counting {
+    ///     fn run(&self, plan: &Plan<'_>, input: &Trace) -> Result<Run, Error> {
+    ///         self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    ///         SequentialExecutor.run(plan, input)
+    ///     }
+    /// }
+    ///
+    /// let counting = Arc::new(Counting::default());
+    /// let mut p = Pipeline::new([Step::new("id", Id)])?.with_executor(counting.clone());
+    /// let x = Trace::new(vec![1.0], 1.0)?;
+    /// p.run(&x)?;
+    /// p.transform(&x)?;
+    /// p.run_batch(&[x.clone(), x])?;
+    /// assert_eq!(counting.0.load(std::sync::atomic::Ordering::Relaxed), 4);
+    /// # Ok::<(), tracekit_core::Error>(())
+    /// ```
+    pub fn with_executor(mut self, executor: Arc<dyn Executor>) -> Pipeline {
+        self.executor = executor;
+        self
+    }
+
+    /// The executor this pipeline runs on.
+    pub fn executor(&self) -> &Arc<dyn Executor> {
+        &self.executor
     }
 
     /// Makes `step` the pipeline's output.
@@ -161,17 +209,26 @@ impl Pipeline {
         )
     }
 
-    /// Runs every step on `input` with the sequential executor. Reentrant.
+    /// Runs every step on `input` on the pipeline's executor. Reentrant:
+    /// several threads may run one pipeline at once.
     pub fn run(&self, input: &Trace) -> Result<Run, Error> {
-        self.run_on(&SequentialExecutor, input)
+        self.executor.run(&self.plan(), input)
     }
 
-    /// Runs every step on `input` with any executor.
+    /// Runs every step on `input` with another executor, once.
     pub fn run_on(&self, executor: &dyn Executor, input: &Trace) -> Result<Run, Error> {
         executor.run(&self.plan(), input)
     }
 
-    /// Runs the pipeline on each input with `executor`, results in input order.
+    /// Runs the pipeline on each input on its executor, results in input
+    /// order. A failure is `Batch input N failed: ...` ([`Error::Batch`]) for
+    /// the lowest failing `N`, the error a sequential loop would report, on
+    /// every executor.
+    pub fn run_batch(&self, inputs: &[Trace]) -> Result<Vec<Run>, Error> {
+        self.executor.run_batch(&self.plan(), inputs)
+    }
+
+    /// [`Pipeline::run_batch`] with another executor, once.
     pub fn run_batch_on(
         &self,
         executor: &dyn Executor,
@@ -180,12 +237,25 @@ impl Pipeline {
         executor.run_batch(&self.plan(), inputs)
     }
 
-    /// Runs the pipeline and keeps every intermediate for [`Pipeline::get_intermediate`].
-    pub fn transform(&mut self, input: &Trace) -> Result<Trace, Error> {
-        self.transform_on(&SequentialExecutor, input)
+    /// Runs the pipeline on every input, also after failures, on its
+    /// executor: one result per input, in input order. Each failing input's
+    /// error is the one [`Pipeline::run`] gives for it;
+    /// [`batch_result`](crate::batch_result) turns the results into what
+    /// [`Pipeline::run_batch`] returns.
+    pub fn run_batch_each(&self, inputs: &[Trace]) -> Vec<Result<Run, Error>> {
+        self.executor.run_batch_each(&self.plan(), inputs)
     }
 
-    /// [`Pipeline::transform`] with any executor.
+    /// Runs the pipeline on its executor and keeps every intermediate for
+    /// [`Pipeline::get_intermediate`].
+    pub fn transform(&mut self, input: &Trace) -> Result<Trace, Error> {
+        let run = self.run(input)?;
+        let out = run.output().clone();
+        self.last = Some(run);
+        Ok(out)
+    }
+
+    /// [`Pipeline::transform`] with another executor, once.
     pub fn transform_on(&mut self, executor: &dyn Executor, input: &Trace) -> Result<Trace, Error> {
         let run = self.run_on(executor, input)?;
         let out = run.output().clone();
@@ -193,36 +263,35 @@ impl Pipeline {
         Ok(out)
     }
 
-    /// Fits every stage in topological order, each on the fitted outputs of
-    /// the stages it reads. Sequential by nature.
+    /// Fits every stage in the sequential order ([`Plan::order`]), each on
+    /// the fitted outputs of the stages it reads. Sequential by nature, on
+    /// the calling thread whatever the executor; the stage time limit does
+    /// not apply.
     pub fn fit(&mut self, input: &Trace) -> Result<&mut Self, Error> {
         self.touch();
         let mut results: Vec<Option<Trace>> = vec![None; self.len()];
-        let order: Vec<usize> = self.graph.generations.iter().flatten().copied().collect();
-        for i in order {
-            let inputs: Vec<Trace> = self.graph.inputs[i]
-                .iter()
-                .map(|s| match *s {
-                    Source::Input => input.clone(),
-                    Source::Stage(d) => results[d].clone().expect("dependencies come first"),
-                })
+        let start = Instant::now();
+        for k in 0..self.graph.order.len() {
+            let i = self.graph.order[k];
+            let inputs: Vec<Trace> = self
+                .graph
+                .gather(i, input, |d| results[d].as_ref())
+                .ok_or_else(|| {
+                    Error::Internal(format!(
+                        "inputs of step '{}' are missing",
+                        self.steps[i].name
+                    ))
+                })?
+                .into_iter()
+                .cloned()
                 .collect();
             let refs: Vec<&Trace> = inputs.iter().collect();
             let step = &mut self.steps[i];
-            let name = step.name.clone();
-            let stage = &mut step.transformer;
-            match catch_unwind(AssertUnwindSafe(|| stage.fit(&refs))) {
-                Ok(Ok(())) => {}
-                Ok(Err(source)) => return Err(Error::Stage { step: name, source }),
-                Err(p) => {
-                    return Err(Error::StagePanicked {
-                        step: name,
-                        message: panic_message(&*p),
-                    });
-                }
-            }
+            guarded(&step.name, || step.transformer.fit(&refs))?;
             if !self.graph.readers[i].is_empty() {
-                results[i] = Some(self.plan().call_stage(i, &refs)?);
+                let plan = self.plan().with_stage_timeout(None);
+                let (out, _) = plan.run_stage(i, &refs, start, 0)?;
+                results[i] = Some(out);
             }
         }
         Ok(self)
@@ -409,7 +478,7 @@ impl Pipeline {
 
 impl Clone for Pipeline {
     /// A deep copy: the transformers are cloned, so changing the copy leaves
-    /// the original alone.
+    /// the original alone. The copy runs on the same executor.
     fn clone(&self) -> Pipeline {
         Pipeline {
             steps: self.steps.clone(),
@@ -418,6 +487,7 @@ impl Clone for Pipeline {
             last: self.last.clone(),
             stage_timeout: self.stage_timeout,
             state_id: next_state_id(),
+            executor: Arc::clone(&self.executor),
         }
     }
 }

@@ -144,7 +144,10 @@ fn memory_child(kind: &str) {
                                 let plan = &plan;
                                 let x = &x;
                                 t.spawn(move || {
-                                    pair.map(|i| plan.call_stage(i, &[x]).expect("a stage"))
+                                    pair.map(|i| {
+                                        let start = std::time::Instant::now();
+                                        plan.run_stage(i, &[x], start, 0).expect("a stage").0
+                                    })
                                 })
                             })
                             .collect();

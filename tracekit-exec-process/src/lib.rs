@@ -64,6 +64,8 @@
 //! Python's `fork` start method).
 #![deny(missing_docs)]
 
+mod batch;
+mod inputs;
 mod pool;
 mod segment;
 mod sys;
@@ -71,14 +73,14 @@ mod wire;
 mod worker;
 
 use std::{
-    fmt,
+    fmt, slice,
     sync::{Mutex, MutexGuard, PoisonError},
     time::Duration,
 };
 
-use tracekit_core::{Error, Executor, Plan, Run, Trace};
+use tracekit_core::{Error, Executor, Plan, Run, RunSet, Trace};
 
-use crate::pool::Pool;
+use crate::{batch::Output, pool::Pool};
 
 /// The most workers one executor may have.
 pub const MAX_WORKERS: usize = 1024;
@@ -122,8 +124,8 @@ impl ProcessExecutor {
     }
 
     /// Sets the time limit of each stage: a stage still running at the limit
-    /// has its worker killed and gives [`Error::Timeout`]. A limit set on the
-    /// plan ([`Plan::stage_timeout`]) takes precedence.
+    /// has its worker killed and gives [`Error::Timeout`]. Where the plan
+    /// sets a limit too ([`Plan::stage_timeout`]), the smaller wins.
     pub fn with_timeout(mut self, limit: Duration) -> ProcessExecutor {
         self.timeout = Some(limit);
         self
@@ -158,24 +160,40 @@ impl ProcessExecutor {
     }
 }
 
+impl ProcessExecutor {
+    /// Runs every task of `set` on the workers; the time limit of a stage is
+    /// the smaller of the plan's and this executor's.
+    fn execute<'p>(&self, set: RunSet<'p, Output>) -> RunSet<'p, Output> {
+        let limit = match (set.plan().stage_timeout(), self.timeout) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.lock().execute(set, limit)
+    }
+
+    /// How many runs of a batch are open at once: one more than the workers,
+    /// so that every worker finds a chain to run.
+    fn window(&self) -> usize {
+        self.workers + 1
+    }
+}
+
 impl Executor for ProcessExecutor {
     fn run(&self, plan: &Plan<'_>, input: &Trace) -> Result<Run, Error> {
-        let mut runs = self
-            .lock()
-            .execute(plan, std::slice::from_ref(input), self.timeout)
-            .map_err(|(_, e)| e)?;
-        runs.pop()
-            .ok_or_else(|| Error::Executor("the process executor lost its run".into()))
+        let set = RunSet::new(plan, slice::from_ref(input), 1);
+        self.execute(set).finish_run()
     }
 
     /// Runs the inputs in parallel too: stages of several runs share the workers.
     fn run_batch(&self, plan: &Plan<'_>, inputs: &[Trace]) -> Result<Vec<Run>, Error> {
-        self.lock()
-            .execute(plan, inputs, self.timeout)
-            .map_err(|(index, e)| Error::Batch {
-                index,
-                source: Box::new(e),
-            })
+        let set = RunSet::new(plan, inputs, self.window());
+        self.execute(set).finish()
+    }
+
+    /// [`ProcessExecutor::run_batch`], every input running to its end.
+    fn run_batch_each(&self, plan: &Plan<'_>, inputs: &[Trace]) -> Vec<Result<Run, Error>> {
+        let set = RunSet::keep_going(plan, inputs, self.window());
+        self.execute(set).finish_each()
     }
 }
 

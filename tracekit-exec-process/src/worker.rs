@@ -73,7 +73,10 @@ impl Worker {
         let pid = sys::fork_child(|| {
             IN_WORKER.store(true, Ordering::Relaxed);
             sys::close_inherited(&closing);
-            serve(plan, &child_end)
+            // The parent enforces the time limit (it kills the worker, or
+            // discards a late result): the worker only times its stages.
+            let plan = plan.clone().with_stage_timeout(None);
+            serve(&plan, &child_end)
         })
         .map_err(|e| Error::Executor(format!("cannot fork a worker process: {e}")))?;
         drop(child_end);
@@ -270,11 +273,11 @@ fn run_request(
             None => break,
         };
         let start = Instant::now();
-        let result = plan.call_stage(stage, &inputs);
+        let result = plan.run_stage(stage, &inputs, start, 0);
         let nanos = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
         drop(inputs);
         traces.clear();
-        let (outcome, output) = match result {
+        let (outcome, output) = match result.map(|(out, _)| out) {
             Ok(out) => match maps.write_trace(&out, outputs.pop_front()) {
                 Ok((fd, layout)) => {
                     let ok = Reply {

@@ -224,7 +224,7 @@ fn a_stage_past_its_limit_is_killed() {
 }
 
 #[test]
-fn the_plan_limit_takes_precedence() {
+fn the_smaller_limit_wins() {
     let executor = ProcessExecutor::new(1)
         .unwrap()
         .with_timeout(Duration::from_secs(60));
@@ -239,6 +239,16 @@ fn the_plan_limit_takes_precedence() {
     let mut ok = healthy_pipeline();
     ok.set_stage_timeout(Some(Duration::from_secs(30)));
     assert_same(&ok, &executor, &signal(16));
+    // The executor's limit, when it is the smaller one.
+    let executor = ProcessExecutor::new(1)
+        .unwrap()
+        .with_timeout(Duration::from_millis(100));
+    p.set_stage_timeout(Some(Duration::from_secs(60)));
+    let err = p.run_on(&executor, &signal(16)).unwrap_err();
+    assert!(
+        matches!(err, Error::Timeout { limit, .. } if limit == Duration::from_millis(100)),
+        "{err:?}"
+    );
 }
 
 #[test]

@@ -1,8 +1,8 @@
 //! The public face of the thread backend.
 
-use std::{num::NonZeroUsize, thread};
+use std::{num::NonZeroUsize, slice, thread};
 
-use tracekit_core::{Error, Executor, Plan, Run, Trace};
+use tracekit_core::{Error, Executor, Plan, Run, RunSet, Trace};
 
 use crate::engine;
 
@@ -23,9 +23,10 @@ use crate::engine;
 /// is cheap to create, `Copy`, and usable from many threads at once.
 ///
 /// Results are identical, bit for bit, to the
-/// [`SequentialExecutor`](tracekit_core::SequentialExecutor)'s. On the first
-/// failing stage no new stage starts; stages already running finish, and the
-/// error names the failing step.
+/// [`SequentialExecutor`](tracekit_core::SequentialExecutor)'s, and so are
+/// errors: after a failure, stages later in the sequential order do not
+/// start, those earlier go on (stages already running finish), and the
+/// failure reported is the earliest in that order, naming its step.
 ///
 /// ```
 /// use tracekit_core::{Pipeline, SequentialExecutor, Step, Trace, Transformer, StageError, INPUT};
@@ -97,17 +98,23 @@ impl Default for ThreadExecutor {
     }
 }
 
+impl ThreadExecutor {
+    /// Drives `set` on this executor's workers.
+    fn drive<'p>(&self, set: RunSet<'p, Trace>) -> Result<RunSet<'p, Trace>, Error> {
+        engine::drive(set, self.workers())
+    }
+}
+
 impl Executor for ThreadExecutor {
     fn run(&self, plan: &Plan<'_>, input: &Trace) -> Result<Run, Error> {
+        let mut set = RunSet::new(plan, slice::from_ref(input), 1);
         if self.workers() == 1 || engine::most_at_once(plan) == 1 {
             // Nothing could run beside anything else: exactly the
             // sequential executor's work, on the calling thread.
-            return plan.run_sequential(input, 0);
+            set.run_all(0);
+            return set.finish_run();
         }
-        let mut runs = engine::execute(plan, std::slice::from_ref(input), self.workers())
-            .map_err(|failure| failure.error)?;
-        runs.pop()
-            .ok_or_else(|| Error::Executor("the thread executor lost its run".into()))
+        self.drive(set)?.finish_run()
     }
 
     /// Runs the traces in parallel, and the stages of each trace too.
@@ -115,20 +122,29 @@ impl Executor for ThreadExecutor {
     /// [`Error::Batch`] for the lowest failing index, the same one a
     /// sequential loop would report.
     ///
-    /// A batch of at least twice as many traces as workers keeps every worker
-    /// (the calling thread is one) busy with whole traces: each takes the
-    /// next trace and runs all its stages, so a trace's data stays in one core's cache and no stage
-    /// waits for a hand-off; at most `workers` traces are in flight. A smaller
-    /// batch also runs the stages of each trace in parallel, with at most
-    /// twice `workers` traces in flight.
+    /// A worker keeps to the trace it works on and, when that trace has
+    /// nothing runnable, takes a trace nobody works on: a batch of more
+    /// traces than workers runs whole traces per thread (a trace's data stays
+    /// in one core's cache and no stage waits for a hand-off), and a smaller
+    /// one also runs the stages of each trace in parallel. At most twice
+    /// `workers` traces are in flight.
     fn run_batch(&self, plan: &Plan<'_>, inputs: &[Trace]) -> Result<Vec<Run>, Error> {
-        let workers = self.workers();
-        if workers > 1 && inputs.len() >= 2 * workers {
-            return engine::by_trace(plan, inputs, workers);
+        let set = RunSet::new(plan, inputs, engine::window(self.workers()));
+        self.drive(set)?.finish()
+    }
+
+    /// [`ThreadExecutor::run_batch`], every input running to its end.
+    fn run_batch_each(&self, plan: &Plan<'_>, inputs: &[Trace]) -> Vec<Result<Run, Error>> {
+        let set = RunSet::keep_going(plan, inputs, engine::window(self.workers()));
+        match self.drive(set) {
+            Ok(set) => set.finish_each(),
+            Err(e) => {
+                let message = e.to_string();
+                inputs
+                    .iter()
+                    .map(|_| Err(Error::Internal(message.clone())))
+                    .collect()
+            }
         }
-        engine::execute(plan, inputs, workers).map_err(|failure| Error::Batch {
-            index: failure.index,
-            source: Box::new(failure.error),
-        })
     }
 }

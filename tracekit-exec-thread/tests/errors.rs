@@ -5,7 +5,9 @@ mod common;
 use std::{sync::atomic::Ordering, time::Duration};
 
 use common::{Affine, FailOn, PanicOn, Probe, input};
-use tracekit_core::{Error, INPUT, Pipeline, SequentialExecutor, Step};
+use tracekit_core::{
+    Error, INPUT, Pipeline, SequentialExecutor, StageError, Step, Trace, Transformer,
+};
 use tracekit_exec_thread::ThreadExecutor;
 
 fn mid_graph(bad: Step) -> Pipeline {
@@ -140,4 +142,69 @@ fn zero_workers_is_clamped_or_rejected() {
             .output()
             .bit_eq(p.run_on(&SequentialExecutor, &x).unwrap().output())
     );
+}
+
+/// Fails on an input whose first sample is `slow` after a while, and on one
+/// whose first sample is `fast` at once.
+#[derive(Clone)]
+struct FailsAt {
+    slow: f64,
+    fast: f64,
+}
+
+impl Transformer for FailsAt {
+    fn transform(&self, i: &[&Trace]) -> Result<Trace, StageError> {
+        match i[0].samples().first() {
+            Some(&x) if x == self.slow => {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                Err(format!("slow failure on {x}").into())
+            }
+            Some(&x) if x == self.fast => Err(format!("fast failure on {x}").into()),
+            _ => Ok(i[0].clone()),
+        }
+    }
+}
+
+#[test]
+fn the_earliest_failure_in_the_sequential_order_wins_however_late() {
+    let at = |x: f64| Trace::new(vec![x, 1.0], 1e3).unwrap();
+    let batch = Pipeline::new([Step::new(
+        "check",
+        FailsAt {
+            slow: 1.0,
+            fast: 2.0,
+        },
+    )])
+    .unwrap();
+    let run = Pipeline::new([
+        Step::new(
+            "a",
+            FailsAt {
+                slow: 0.0,
+                fast: -1.0,
+            },
+        )
+        .input(INPUT),
+        Step::new(
+            "b",
+            FailsAt {
+                slow: -1.0,
+                fast: 0.0,
+            },
+        )
+        .input(INPUT),
+    ])
+    .unwrap();
+    for workers in [2, 3, 4] {
+        let executor = ThreadExecutor::new(workers);
+        let err = batch
+            .run_batch_on(&executor, &[at(0.0), at(1.0), at(2.0)])
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Batch input 1 failed: Stage 'check' failed: slow failure on 1"
+        );
+        let err = run.run_on(&executor, &at(0.0)).unwrap_err();
+        assert_eq!(err.to_string(), "Stage 'a' failed: slow failure on 0");
+    }
 }
