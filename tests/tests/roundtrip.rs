@@ -59,7 +59,7 @@ proptest! {
         prop_assert_eq!(loaded.get_dependency_graph(), pipeline.get_dependency_graph());
         prop_assert_eq!(loaded.to_spec(), text);
         let input = Trace::new(samples, 1000.0).unwrap();
-        let (a, b) = (pipeline.pipeline().run(&input).unwrap(), loaded.pipeline().run(&input).unwrap());
+        let (a, b) = (pipeline.as_pipeline().run(&input).unwrap(), loaded.as_pipeline().run(&input).unwrap());
         for name in pipeline.step_names() {
             prop_assert!(a.get(name).unwrap().bit_eq(b.get(name).unwrap()), "{}", name);
         }

@@ -189,7 +189,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), Failure> {
         if args.runs == 1 { "" } else { "s" }
     );
     outln!();
-    out!("{}", graph::describe(&reference, false));
+    out!("{}", graph::describe(reference.as_pipeline(), false));
     outln!();
 
     let mut timed: Vec<Timed> = Vec::new();

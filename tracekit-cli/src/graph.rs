@@ -46,7 +46,8 @@ pub(crate) fn run(args: &GraphArgs) -> Result<(), Failure> {
             Some(ext) if ext.eq_ignore_ascii_case("png") => PlotFormat::Png,
             _ => PlotFormat::Svg,
         };
-        plot::write_graph(path, format, &pipeline).map_err(|e| Failure::Failed(e.to_string()))?;
+        plot::write_graph(path, format, pipeline.as_pipeline())
+            .map_err(|e| Failure::Failed(e.to_string()))?;
     }
     if args.dot {
         out!("{}", pipeline.to_dot());
@@ -64,7 +65,7 @@ pub(crate) fn run(args: &GraphArgs) -> Result<(), Failure> {
         pipeline.executor_type(),
     );
     outln!();
-    out!("{}", describe(&pipeline, true));
+    out!("{}", describe(pipeline.as_pipeline(), true));
     Ok(())
 }
 

@@ -493,10 +493,9 @@ fn non_finite(trace: &tracekit::Trace) -> Option<usize> {
 }
 
 impl Batch<'_> {
-    /// Runs `inputs` (each with the index of its file) as one batch and
-    /// writes what each gives; an input file whose traces are all written
-    /// gets its record. When the batch fails, each input runs alone, so
-    /// that one bad input fails alone.
+    /// Runs `inputs` (each with the index of its file) as one keep-going
+    /// batch and writes what each gives; an input file whose traces are all
+    /// written gets its record. A bad input fails alone.
     fn process(
         &mut self,
         inputs: &[(usize, NamedTrace)],
@@ -507,10 +506,7 @@ impl Batch<'_> {
         args: &RunArgs,
     ) {
         let traces: Vec<_> = inputs.iter().map(|(_, n)| n.trace.clone()).collect();
-        let runs: Vec<Result<Run, Error>> = match self.pipeline.run_batch(&traces) {
-            Ok(runs) => runs.into_iter().map(Ok).collect(),
-            Err(_) => traces.iter().map(|t| self.pipeline.run(t)).collect(),
-        };
+        let runs: Vec<Result<Run, Error>> = self.pipeline.run_batch_each(&traces);
         for ((index, input), run) in inputs.iter().zip(runs) {
             let state = &mut files[*index];
             let written = run

@@ -121,6 +121,12 @@ impl Pipeline {
         self
     }
 
+    /// [`Pipeline::with_executor`] in place.
+    pub fn set_executor(&mut self, executor: Arc<dyn Executor>) -> &mut Self {
+        self.executor = executor;
+        self
+    }
+
     /// The executor this pipeline runs on.
     pub fn executor(&self) -> &Arc<dyn Executor> {
         &self.executor
@@ -255,14 +261,6 @@ impl Pipeline {
         Ok(out)
     }
 
-    /// [`Pipeline::transform`] with another executor, once.
-    pub fn transform_on(&mut self, executor: &dyn Executor, input: &Trace) -> Result<Trace, Error> {
-        let run = self.run_on(executor, input)?;
-        let out = run.output().clone();
-        self.last = Some(run);
-        Ok(out)
-    }
-
     /// Fits every stage in the sequential order ([`Plan::order`]), each on
     /// the fitted outputs of the stages it reads. Sequential by nature, on
     /// the calling thread whatever the executor; the stage time limit does
@@ -339,11 +337,6 @@ impl Pipeline {
     /// The last transform's run, if any.
     pub fn last_run(&self) -> Option<&Run> {
         self.last.as_ref()
-    }
-
-    /// Stores a run made elsewhere (by a facade's executor) as the last transform.
-    pub fn set_last_run(&mut self, run: Run) {
-        self.last = Some(run);
     }
 
     /// Every parameter of every step, keyed `step__param`.
@@ -462,17 +455,19 @@ impl Pipeline {
         dot.push_str("}\n");
         dot
     }
+}
 
-    /// Writes the `Pipeline([...])` body used by `Display`, with a custom name and tail.
-    pub fn fmt_steps(&self, f: &mut fmt::Formatter<'_>, name: &str, tail: &str) -> fmt::Result {
-        writeln!(f, "{name}([")?;
+impl fmt::Display for Pipeline {
+    /// `Pipeline([\n  ('name', kind),\n  ...\n])`, like the original's repr.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Pipeline([")?;
         let rows: Vec<String> = self
             .steps
             .iter()
             .map(|s| format!("  ('{}', {})", s.name, s.transformer.kind()))
             .collect();
         writeln!(f, "{}", rows.join(",\n"))?;
-        write!(f, "]{tail})")
+        write!(f, "])")
     }
 }
 
@@ -489,12 +484,6 @@ impl Clone for Pipeline {
             state_id: next_state_id(),
             executor: Arc::clone(&self.executor),
         }
-    }
-}
-
-impl fmt::Display for Pipeline {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.fmt_steps(f, "Pipeline", "")
     }
 }
 

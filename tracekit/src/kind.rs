@@ -49,23 +49,59 @@ impl ExecutorKind {
         }
     }
 
-    /// The number of workers when none is configured: `min(32, cpus + 4)` for
-    /// threads (stages may wait on I/O), `cpus` for processes, 1 for sequential.
+    /// The number of workers when none is configured ("automatic"), as
+    /// [`ParallelPipeline::resolved_workers`](crate::ParallelPipeline::resolved_workers)
+    /// reports it:
+    ///
+    /// - threads: `min(32, cpus + 4)`, the default of Python's
+    ///   `ThreadPoolExecutor` that the original `ParallelPipeline` used; the
+    ///   thread executor built for it runs at most `cpus` stages at once
+    ///   (see [`ExecutorKind::auto_stages_at_once`]), since stages are CPU-bound;
+    /// - processes: `cpus` worker processes;
+    /// - sequential: 1.
+    ///
+    /// `cpus` is [`std::thread::available_parallelism`] (1 if unknown).
     ///
     /// ```
     /// use tracekit::ExecutorKind;
     ///
+    /// let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     /// assert_eq!(ExecutorKind::Sequential.auto_workers(), 1);
-    /// assert!(ExecutorKind::Thread.auto_workers() >= 5);
+    /// assert_eq!(ExecutorKind::Thread.auto_workers(), 32.min(cpus + 4));
+    /// assert_eq!(ExecutorKind::Process.auto_workers(), cpus);
     /// ```
     pub fn auto_workers(self) -> usize {
-        let cpus = thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        let cpus = cpus();
         match self {
             ExecutorKind::Sequential => 1,
             ExecutorKind::Thread => 32.min(cpus + 4),
             ExecutorKind::Process => cpus,
         }
     }
+
+    /// How many stages an executor of this kind with automatic workers runs
+    /// at once: `cpus` for threads (what
+    /// [`ThreadExecutor::default`](crate::exec::ThreadExecutor) gives)
+    /// and for processes, 1 for sequential.
+    ///
+    /// ```
+    /// use tracekit::ExecutorKind;
+    ///
+    /// let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    /// assert_eq!(ExecutorKind::Thread.auto_stages_at_once(), cpus);
+    /// assert!(ExecutorKind::Thread.auto_stages_at_once() <= ExecutorKind::Thread.auto_workers());
+    /// ```
+    pub fn auto_stages_at_once(self) -> usize {
+        match self {
+            ExecutorKind::Sequential => 1,
+            ExecutorKind::Thread | ExecutorKind::Process => cpus(),
+        }
+    }
+}
+
+/// The CPUs this process may use (1 if that cannot be known).
+fn cpus() -> usize {
+    thread::available_parallelism().map_or(1, NonZeroUsize::get)
 }
 
 impl fmt::Display for ExecutorKind {

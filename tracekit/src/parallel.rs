@@ -1,13 +1,12 @@
-//! [`ParallelPipeline`]: a [`Pipeline`] that runs on a chosen executor.
+//! [`ParallelPipeline`]: a [`Pipeline`] whose executor is chosen by kind and
+//! number of workers.
 
-use std::{
-    fmt,
-    ops::{Deref, DerefMut},
-    sync::OnceLock,
-    time::Duration,
+use std::{collections::BTreeMap, fmt, ops::Index, sync::Arc, time::Duration};
+
+use tracekit_core::{
+    Error, Executor, ParamValue, Params, Pipeline, Plan, Run, SequentialExecutor, Step, Trace,
+    Transformer,
 };
-
-use tracekit_core::{Error, Executor, Pipeline, Run, SequentialExecutor, Step, Trace};
 use tracekit_exec_process::ProcessExecutor;
 use tracekit_exec_thread::ThreadExecutor;
 
@@ -15,14 +14,15 @@ use crate::ExecutorKind;
 
 /// A pipeline whose independent stages run in parallel: a drop-in replacement
 /// for [`Pipeline`] with the same steps, the same results bit for bit, and an
-/// executor backend to choose.
+/// executor backend to choose by [`ExecutorKind`] and number of workers.
 ///
-/// Every [`Pipeline`] method is available through `Deref`/`DerefMut`
-/// (`step_names`, `get_intermediate`, `set_params`, `to_dot`...); `run`,
-/// `transform`, `fit_transform` and `run_batch` use the configured executor.
-/// The executor is built on the first run and kept, so a backend with
-/// expensive workers (processes) keeps them across runs; changing the
-/// configuration builds a new one.
+/// It is a [`Pipeline`] carrying the executor of its configuration: every
+/// method means what the [`Pipeline`] method of the same name means, run on
+/// that executor. [`ParallelPipeline::as_pipeline`] (or `AsRef`) and
+/// [`ParallelPipeline::into_pipeline`] give the pipeline inside, which runs on
+/// the same executor. The executor is made with the configuration and kept, so
+/// a backend with expensive workers (processes, forked on the first run) keeps
+/// them across runs; changing the configuration makes a new one.
 ///
 /// ```
 /// use tracekit::{ExecutorKind, ParallelPipeline, StageError, Step, Trace, Transformer, INPUT};
@@ -51,14 +51,19 @@ use crate::ExecutorKind;
 ///     p.to_string(),
 ///     "ParallelPipeline([\n  ('a', scale),\n  ('b', scale)\n], executor=thread, workers=2)"
 /// );
+/// // The pipeline inside runs on the same executor.
+/// assert!(std::sync::Arc::ptr_eq(p.as_pipeline().executor(), p.executor()?));
+/// let run = p.as_pipeline().run(&Trace::new(vec![1.0], 1e3)?)?;
+/// assert_eq!(run.output().samples(), &[3.0]);
 /// # Ok::<(), tracekit::Error>(())
 /// ```
 pub struct ParallelPipeline {
+    /// The pipeline, carrying the executor of the configuration.
     pipeline: Pipeline,
     kind: ExecutorKind,
     max_workers: Option<usize>,
-    /// Built on the first run; reset whenever the configuration changes.
-    executor: OnceLock<Box<dyn Executor>>,
+    /// Why the configuration gives no executor, if it does not.
+    unusable: Option<String>,
 }
 
 impl ParallelPipeline {
@@ -85,7 +90,7 @@ impl ParallelPipeline {
     }
 
     /// Wraps an existing pipeline (its output step and stage time limit
-    /// included).
+    /// included); it runs on executor `kind` from now on.
     ///
     /// This cannot fail: a `Some(0)` here makes every run return
     /// [`Error::InvalidConfig`] until the configuration is changed.
@@ -94,12 +99,30 @@ impl ParallelPipeline {
         kind: ExecutorKind,
         max_workers: Option<usize>,
     ) -> ParallelPipeline {
-        ParallelPipeline {
+        let mut p = ParallelPipeline {
             pipeline,
             kind,
             max_workers,
-            executor: OnceLock::new(),
-        }
+            unusable: None,
+        };
+        p.configure();
+        p
+    }
+
+    /// Gives the pipeline the executor of the configuration.
+    fn configure(&mut self) {
+        let executor: Arc<dyn Executor> = match build(self.kind, self.max_workers) {
+            Ok(executor) => {
+                self.unusable = None;
+                executor
+            }
+            Err(e) => {
+                let why = e.to_string();
+                self.unusable = Some(why.clone());
+                Arc::new(Unusable(why))
+            }
+        };
+        self.pipeline.set_executor(executor);
     }
 
     /// The executor backend.
@@ -114,7 +137,8 @@ impl ParallelPipeline {
 
     /// The number of workers a run uses: the configured number, or
     /// [`ExecutorKind::auto_workers`] (threads `min(32, cpus + 4)`, processes
-    /// `cpus`, sequential 1).
+    /// `cpus`, sequential 1; automatic threads run at most `cpus` stages at
+    /// once, see there).
     ///
     /// ```
     /// use tracekit::{ExecutorKind, ParallelPipeline};
@@ -137,8 +161,8 @@ impl ParallelPipeline {
         self.max_workers.unwrap_or_else(|| self.kind.auto_workers())
     }
 
-    /// Changes the executor backend and the number of workers; the next run
-    /// builds the new executor.
+    /// Changes the executor backend and the number of workers; the pipeline
+    /// runs on a new executor of that configuration from now on.
     ///
     /// `Some(0)` is accepted here and makes the next run return
     /// [`Error::InvalidConfig`]; use [`ParallelPipeline::try_set_parallel_config`]
@@ -150,7 +174,7 @@ impl ParallelPipeline {
     ) -> &mut Self {
         self.kind = kind;
         self.max_workers = max_workers;
-        self.executor = OnceLock::new();
+        self.configure();
         self
     }
 
@@ -165,6 +189,75 @@ impl ParallelPipeline {
         Ok(self.set_parallel_config(kind, max_workers))
     }
 
+    /// The executor of the configuration, or the [`Error::InvalidConfig`]
+    /// that keeps it from existing (`max_workers` of `Some(0)`, too many
+    /// process workers).
+    pub fn executor(&self) -> Result<&Arc<dyn Executor>, Error> {
+        match &self.unusable {
+            Some(why) => Err(Error::InvalidConfig(why.clone())),
+            None => Ok(self.pipeline.executor()),
+        }
+    }
+
+    /// The pipeline inside; it runs on the same executor.
+    pub fn as_pipeline(&self) -> &Pipeline {
+        &self.pipeline
+    }
+
+    /// Unwraps the pipeline; it keeps running on the same executor.
+    pub fn into_pipeline(self) -> Pipeline {
+        self.pipeline
+    }
+
+    // The Pipeline methods, delegated.
+
+    /// See [`Pipeline::with_output`].
+    pub fn with_output(mut self, step: &str) -> Result<ParallelPipeline, Error> {
+        self.pipeline = self.pipeline.with_output(step)?;
+        Ok(self)
+    }
+
+    /// See [`Pipeline::len`].
+    pub fn len(&self) -> usize {
+        self.pipeline.len()
+    }
+
+    /// See [`Pipeline::is_empty`].
+    pub fn is_empty(&self) -> bool {
+        self.pipeline.is_empty()
+    }
+
+    /// See [`Pipeline::step_names`].
+    pub fn step_names(&self) -> Vec<&str> {
+        self.pipeline.step_names()
+    }
+
+    /// See [`Pipeline::steps`].
+    pub fn steps(&self) -> &[Step] {
+        self.pipeline.steps()
+    }
+
+    /// See [`Pipeline::output_step`].
+    pub fn output_step(&self) -> &str {
+        self.pipeline.output_step()
+    }
+
+    /// See [`Pipeline::named_step`].
+    pub fn named_step(&self, name: &str) -> Option<&(dyn Transformer + 'static)> {
+        self.pipeline.named_step(name)
+    }
+
+    /// See [`Pipeline::named_step_mut`]; every executor sees the change on
+    /// the next run (process workers are forked again).
+    pub fn named_step_mut(&mut self, name: &str) -> Option<&mut (dyn Transformer + 'static)> {
+        self.pipeline.named_step_mut(name)
+    }
+
+    /// See [`Pipeline::stage_timeout`].
+    pub fn stage_timeout(&self) -> Option<Duration> {
+        self.pipeline.stage_timeout()
+    }
+
     /// Sets the time limit for each stage (`None`: no limit).
     ///
     /// The process executor kills a worker at the limit; on the sequential and
@@ -175,26 +268,50 @@ impl ParallelPipeline {
         self
     }
 
-    /// The executor, built now if this is the first run since the last
-    /// configuration change.
-    pub fn executor(&self) -> Result<&dyn Executor, Error> {
-        executor(&self.executor, self.kind, self.max_workers)
+    /// See [`Pipeline::plan`].
+    pub fn plan(&self) -> Plan<'_> {
+        self.pipeline.plan()
     }
 
     /// Runs every step on `input` on the configured executor. Reentrant:
     /// several threads may run one pipeline at once.
     pub fn run(&self, input: &Trace) -> Result<Run, Error> {
-        self.pipeline.run_on(self.executor()?, input)
+        self.pipeline.run(input)
+    }
+
+    /// See [`Pipeline::run_on`]: one run on another executor.
+    pub fn run_on(&self, executor: &dyn Executor, input: &Trace) -> Result<Run, Error> {
+        self.pipeline.run_on(executor, input)
+    }
+
+    /// Runs the pipeline on each input, in parallel across inputs as well as
+    /// across stages; results in input order. A failure is [`Error::Batch`]
+    /// naming the lowest failing input.
+    pub fn run_batch(&self, inputs: &[Trace]) -> Result<Vec<Run>, Error> {
+        self.pipeline.run_batch(inputs)
+    }
+
+    /// See [`Pipeline::run_batch_on`]: one batch on another executor.
+    pub fn run_batch_on(
+        &self,
+        executor: &dyn Executor,
+        inputs: &[Trace],
+    ) -> Result<Vec<Run>, Error> {
+        self.pipeline.run_batch_on(executor, inputs)
+    }
+
+    /// See [`Pipeline::run_batch_each`]: every input runs, one result each.
+    pub fn run_batch_each(&self, inputs: &[Trace]) -> Vec<Result<Run, Error>> {
+        self.pipeline.run_batch_each(inputs)
     }
 
     /// Runs the pipeline and keeps every intermediate for
-    /// [`Pipeline::get_intermediate`].
+    /// [`ParallelPipeline::get_intermediate`].
     pub fn transform(&mut self, input: &Trace) -> Result<Trace, Error> {
-        let executor = executor(&self.executor, self.kind, self.max_workers)?;
-        self.pipeline.transform_on(executor, input)
+        self.pipeline.transform(input)
     }
 
-    /// Fits every stage in topological order (sequentially, by nature).
+    /// See [`Pipeline::fit`] (sequential by nature).
     pub fn fit(&mut self, input: &Trace) -> Result<&mut Self, Error> {
         self.pipeline.fit(input)?;
         Ok(self)
@@ -202,25 +319,63 @@ impl ParallelPipeline {
 
     /// [`ParallelPipeline::fit`], then [`ParallelPipeline::transform`].
     pub fn fit_transform(&mut self, input: &Trace) -> Result<Trace, Error> {
-        self.fit(input)?;
-        self.transform(input)
+        self.pipeline.fit_transform(input)
     }
 
-    /// Runs the pipeline on each input, in parallel across inputs as well as
-    /// across stages; results in input order. A failure is [`Error::Batch`]
-    /// naming the lowest failing input.
-    pub fn run_batch(&self, inputs: &[Trace]) -> Result<Vec<Run>, Error> {
-        self.pipeline.run_batch_on(self.executor()?, inputs)
+    /// See [`Pipeline::get_intermediate`].
+    pub fn get_intermediate(&self, step: &str) -> Result<&Trace, Error> {
+        self.pipeline.get_intermediate(step)
     }
 
-    /// The wrapped pipeline.
-    pub fn pipeline(&self) -> &Pipeline {
-        &self.pipeline
+    /// See [`Pipeline::get_intermediate_value`].
+    pub fn get_intermediate_value(&self, step: &str, key: &str) -> Result<f64, Error> {
+        self.pipeline.get_intermediate_value(step, key)
     }
 
-    /// Unwraps the pipeline.
-    pub fn into_pipeline(self) -> Pipeline {
-        self.pipeline
+    /// See [`Pipeline::has_intermediate`].
+    pub fn has_intermediate(&self, step: &str) -> bool {
+        self.pipeline.has_intermediate(step)
+    }
+
+    /// See [`Pipeline::list_intermediates`].
+    pub fn list_intermediates(&self) -> Vec<&str> {
+        self.pipeline.list_intermediates()
+    }
+
+    /// See [`Pipeline::last_run`].
+    pub fn last_run(&self) -> Option<&Run> {
+        self.pipeline.last_run()
+    }
+
+    /// See [`Pipeline::get_params`].
+    pub fn get_params(&self) -> Params {
+        self.pipeline.get_params()
+    }
+
+    /// See [`Pipeline::set_params`].
+    pub fn set_params<I, K, V>(&mut self, params: I) -> Result<&mut Self, Error>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: Into<ParamValue>,
+    {
+        self.pipeline.set_params(params)?;
+        Ok(self)
+    }
+
+    /// See [`Pipeline::get_dependency_graph`].
+    pub fn get_dependency_graph(&self) -> BTreeMap<String, Vec<String>> {
+        self.pipeline.get_dependency_graph()
+    }
+
+    /// See [`Pipeline::get_execution_order`].
+    pub fn get_execution_order(&self) -> Vec<Vec<String>> {
+        self.pipeline.get_execution_order()
+    }
+
+    /// See [`Pipeline::to_dot`].
+    pub fn to_dot(&self) -> String {
+        self.pipeline.to_dot()
     }
 }
 
@@ -233,47 +388,70 @@ fn check_workers(max_workers: Option<usize>) -> Result<(), Error> {
     }
 }
 
-/// The executor kept in `cell`, built first if needed.
-fn executor(
-    cell: &OnceLock<Box<dyn Executor>>,
-    kind: ExecutorKind,
-    max_workers: Option<usize>,
-) -> Result<&dyn Executor, Error> {
-    if let Some(built) = cell.get() {
-        return Ok(&**built);
-    }
-    let built = build(kind, max_workers)?;
-    // Two threads may build at once; the first one stored is kept.
-    Ok(&**cell.get_or_init(|| built))
-}
-
-fn build(kind: ExecutorKind, max_workers: Option<usize>) -> Result<Box<dyn Executor>, Error> {
+/// The executor of a configuration.
+fn build(kind: ExecutorKind, max_workers: Option<usize>) -> Result<Arc<dyn Executor>, Error> {
     check_workers(max_workers)?;
-    let workers = max_workers.unwrap_or_else(|| kind.auto_workers());
-    match kind {
-        ExecutorKind::Sequential => Ok(Box::new(SequentialExecutor)),
-        ExecutorKind::Thread => Ok(Box::new(ThreadExecutor::try_new(workers)?)),
-        ExecutorKind::Process => Ok(Box::new(ProcessExecutor::new(workers)?)),
+    let workers = max_workers.unwrap_or_else(|| kind.auto_stages_at_once());
+    Ok(match kind {
+        ExecutorKind::Sequential => Arc::new(SequentialExecutor),
+        ExecutorKind::Thread => Arc::new(ThreadExecutor::try_new(workers)?),
+        ExecutorKind::Process => Arc::new(ProcessExecutor::new(workers)?),
+    })
+}
+
+/// The executor of a configuration that has none: every run is the
+/// configuration's error.
+#[derive(Debug)]
+struct Unusable(String);
+
+impl Unusable {
+    fn error(&self) -> Error {
+        Error::InvalidConfig(self.0.clone())
     }
 }
 
-impl Deref for ParallelPipeline {
-    type Target = Pipeline;
+impl Executor for Unusable {
+    fn run(&self, _: &Plan<'_>, _: &Trace) -> Result<Run, Error> {
+        Err(self.error())
+    }
 
-    fn deref(&self) -> &Pipeline {
+    fn run_batch(&self, _: &Plan<'_>, _: &[Trace]) -> Result<Vec<Run>, Error> {
+        Err(self.error())
+    }
+
+    fn run_batch_each(&self, _: &Plan<'_>, inputs: &[Trace]) -> Vec<Result<Run, Error>> {
+        inputs.iter().map(|_| Err(self.error())).collect()
+    }
+}
+
+impl AsRef<Pipeline> for ParallelPipeline {
+    fn as_ref(&self) -> &Pipeline {
         &self.pipeline
     }
 }
 
-impl DerefMut for ParallelPipeline {
-    /// The pipeline, to change it; executors see the change on the next run.
-    fn deref_mut(&mut self) -> &mut Pipeline {
-        &mut self.pipeline
+impl Index<usize> for ParallelPipeline {
+    type Output = dyn Transformer;
+
+    /// The transformer of the step at `index`; panics if out of range, like a slice.
+    fn index(&self, index: usize) -> &Self::Output {
+        &self.pipeline[index]
+    }
+}
+
+impl Index<&str> for ParallelPipeline {
+    type Output = dyn Transformer;
+
+    /// The transformer of step `name`; panics if there is none, like a map.
+    /// Use [`ParallelPipeline::named_step`] for a fallible lookup.
+    fn index(&self, name: &str) -> &Self::Output {
+        &self.pipeline[name]
     }
 }
 
 impl Clone for ParallelPipeline {
-    /// A deep copy with the same configuration and a fresh executor.
+    /// A deep copy with the same configuration and its own executor (its own
+    /// process workers).
     fn clone(&self) -> ParallelPipeline {
         ParallelPipeline::from_pipeline(self.pipeline.clone(), self.kind, self.max_workers)
     }
@@ -289,12 +467,21 @@ impl From<Pipeline> for ParallelPipeline {
 impl fmt::Display for ParallelPipeline {
     /// `ParallelPipeline([\n  ('a', scale)\n], executor=thread, workers=auto)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rows: Vec<String> = self
+            .steps()
+            .iter()
+            .map(|s| format!("  ('{}', {})", s.name(), s.transformer().kind()))
+            .collect();
         let workers = match self.max_workers {
             Some(n) => n.to_string(),
             None => "auto".to_owned(),
         };
-        let tail = format!(", executor={}, workers={workers}", self.kind);
-        self.pipeline.fmt_steps(f, "ParallelPipeline", &tail)
+        write!(
+            f,
+            "ParallelPipeline([\n{}\n], executor={}, workers={workers})",
+            rows.join(",\n"),
+            self.kind
+        )
     }
 }
 
@@ -304,7 +491,7 @@ impl fmt::Debug for ParallelPipeline {
             .field("pipeline", &self.pipeline)
             .field("executor_type", &self.kind)
             .field("max_workers", &self.max_workers)
-            .field("executor_built", &self.executor.get().is_some())
+            .field("unusable", &self.unusable)
             .finish()
     }
 }

@@ -564,6 +564,6 @@ impl ParallelPipeline {
     /// This pipeline as a TOML spec (see [`crate::spec`]); loading it gives the
     /// same pipeline, executor settings included, for built-in kinds.
     pub fn to_spec(&self) -> String {
-        to_toml(self, self.executor_type(), self.max_workers())
+        to_toml(self.as_pipeline(), self.executor_type(), self.max_workers())
     }
 }

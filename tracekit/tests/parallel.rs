@@ -455,3 +455,43 @@ fn executors_are_reachable_from_the_facade() {
     assert_eq!(pp.executor_type(), ExecutorKind::Thread);
     assert_eq!(pp.into_pipeline().len(), 5);
 }
+
+#[test]
+fn the_pipeline_inside_runs_on_the_same_executor() {
+    let x = input(0.5);
+    let p = ParallelPipeline::with_config(steps(), ExecutorKind::Process, Some(2)).unwrap();
+    let expected = Pipeline::new(steps()).unwrap().run(&x).unwrap();
+    // Process workers are 1 and 2 in the records; the calling thread is 0.
+    let workers = |run: &tracekit::Run| run.records().iter().map(|r| r.worker).min();
+    let inside = p.as_pipeline().run(&x).unwrap();
+    assert!(inside.output().bit_eq(expected.output()));
+    assert!(workers(&inside) >= Some(1), "{:?}", inside.records());
+    let via_as_ref: &Pipeline = p.as_ref();
+    assert!(workers(&via_as_ref.run(&x).unwrap()) >= Some(1));
+    let owned = p.into_pipeline();
+    assert!(workers(&owned.run(&x).unwrap()) >= Some(1));
+    assert!(workers(&owned.run_batch(&[x.clone(), x]).unwrap()[1]) >= Some(1));
+}
+
+#[test]
+fn a_pipeline_runs_on_the_executor_it_is_given() {
+    let x = input(0.25);
+    let sequential = Pipeline::new(steps()).unwrap();
+    let expected = sequential.run(&x).unwrap();
+    assert!(expected.records().iter().all(|r| r.worker == 0));
+    let mut p = sequential
+        .clone()
+        .with_executor(Arc::new(tracekit::exec::ProcessExecutor::new(1).unwrap()));
+    let out = p.transform(&x).unwrap();
+    assert!(out.bit_eq(expected.output()));
+    assert!(
+        p.last_run()
+            .unwrap()
+            .records()
+            .iter()
+            .all(|r| r.worker == 1)
+    );
+    let each = p.run_batch_each(&[x.clone(), nan_first(&x)]);
+    assert_eq!(each.len(), 2);
+    assert!(each.iter().all(Result::is_ok));
+}
