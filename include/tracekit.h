@@ -67,8 +67,8 @@ enum tk_status
    */
   TK_ERR_IO = 8,
   /**
-   * A bug inside tracekit was caught at the boundary; the handles involved
-   * are still safe to free.
+   * A bug inside tracekit (a panic caught at the boundary, a broken
+   * invariant); the handles involved are still safe to free.
    */
   TK_ERR_PANIC = 9,
 };

@@ -14,7 +14,7 @@
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
-use tracekit::{Error, ExecutorKind, INPUT, ParallelPipeline, ParamValue, Step, Trace};
+use tracekit::{CoreError, Error, ExecutorKind, INPUT, ParallelPipeline, ParamValue, Step, Trace};
 
 use crate::capture::{SEED, builtin as stage, capture};
 
@@ -205,7 +205,7 @@ impl Bench {
                 (steps, inputs)
             }
             Workload::All => {
-                return Err(Error::InvalidConfig("'all' is several workloads".into()));
+                return Err(CoreError::InvalidConfig("'all' is several workloads".into()).into());
             }
         };
         Ok(Bench {

@@ -27,7 +27,7 @@ pub(crate) fn capture(len: usize, seed: u64) -> Result<Trace, Error> {
             (TAU * 10e3 * t).sin() + 0.1 * (TAU * 30e3 * t).sin() + 0.01 * noise
         })
         .collect();
-    Trace::new(samples, SAMPLE_RATE)
+    Ok(Trace::new(samples, SAMPLE_RATE)?)
 }
 
 /// A step running the built-in `kind` with `params`, from the registry.

@@ -43,8 +43,56 @@ impl fmt::Display for Failure {
 }
 
 impl From<tracekit::Error> for Failure {
-    /// A library error met while working.
+    /// A library error: a usage error when its class says it is the
+    /// caller's configuration (a bad argument, wiring, an unknown name),
+    /// else a failure of the work.
     fn from(err: tracekit::Error) -> Failure {
-        Failure::Failed(err.to_string())
+        if err.class().is_usage() {
+            Failure::Usage(err.to_string())
+        } else {
+            Failure::Failed(err.to_string())
+        }
+    }
+}
+
+impl From<tracekit::CoreError> for Failure {
+    fn from(err: tracekit::CoreError) -> Failure {
+        tracekit::Error::from(err).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tracekit::{CoreError, Error};
+
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_the_error_class() {
+        let usage: Failure = Error::InvalidExecutor { got: "gpu".into() }.into();
+        assert_eq!(usage.exit_code(), ExitCode::from(EXIT_USAGE));
+        let wiring: Failure = CoreError::EmptyPipeline.into();
+        assert_eq!(wiring.exit_code(), ExitCode::from(EXIT_USAGE));
+        let timeout: Failure = CoreError::Timeout {
+            step: "s".into(),
+            limit: Duration::from_secs(1),
+        }
+        .into();
+        assert_eq!(timeout.exit_code(), ExitCode::from(EXIT_FAILED));
+        let stage: Failure = CoreError::batch(
+            1,
+            CoreError::Stage {
+                step: "s".into(),
+                source: "no".into(),
+            },
+        )
+        .into();
+        assert_eq!(stage.exit_code(), ExitCode::from(EXIT_FAILED));
+        assert_eq!(
+            stage.to_string(),
+            "Batch input 1 failed: Stage 's' failed: no"
+        );
     }
 }

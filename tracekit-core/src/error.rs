@@ -1,13 +1,19 @@
-//! The one error type of tracekit.
+//! The errors of the core: graphs, stages, runs, time limits, and the
+//! variant that carries a backend's own error.
 
-use std::{fmt, time::Duration};
+use std::time::Duration;
 
 use crate::transformer::StageError;
 
-/// Everything that can go wrong in tracekit, from building a pipeline to running it.
+/// What can go wrong in the core of tracekit, from building a pipeline to
+/// running it: wiring, stages, runs and batches, time limits; a backend's
+/// own failures come as [`Error::Backend`], with the backend's error as the
+/// source. Files and spec texts have errors of their own, in the crates that
+/// read them.
 ///
 /// The messages are part of the public contract: they say what was wrong and,
-/// where it helps, what would be right.
+/// where it helps, what would be right. [`Error::class`] says how a caller
+/// should treat each error.
 ///
 /// ```
 /// use tracekit_core::{Error, Pipeline};
@@ -91,13 +97,6 @@ pub enum Error {
         available: Vec<String>,
     },
 
-    /// An executor name that is not one of the three.
-    #[error("executor_type must be 'thread', 'process' or 'sequential', got '{got}'")]
-    InvalidExecutor {
-        /// The name given.
-        got: String,
-    },
-
     /// A parameter name that the step does not have.
     #[error("Invalid parameter '{param}' for step '{step}'. Valid parameters: [{}]", valid.join(", "))]
     InvalidParameter {
@@ -148,17 +147,6 @@ pub enum Error {
         message: String,
     },
 
-    /// The worker process running a stage died by a signal.
-    #[error("Worker running stage '{step}' (pid {pid}) was killed by signal {}", signal_name(*signal))]
-    WorkerCrashed {
-        /// The step the worker was running.
-        step: String,
-        /// The worker's process id.
-        pid: i32,
-        /// The signal number (`11` is SIGSEGV).
-        signal: i32,
-    },
-
     /// A stage ran past its time limit.
     #[error("Stage '{step}' exceeded its time limit of {limit:?}")]
     Timeout {
@@ -178,53 +166,24 @@ pub enum Error {
         source: Box<Error>,
     },
 
-    /// An executor could not do its own work (fork failed, a worker vanished...).
-    #[error("Executor failure: {0}")]
-    Executor(String),
+    /// A backend could not do its own work (a worker died, a resource it
+    /// needs could not be had...): the backend's own error, as the source. The message
+    /// is the backend's.
+    #[error("{source}")]
+    Backend {
+        /// How callers should treat it (C status, exit code).
+        class: ErrorClass,
+        /// The step the backend was running, where it knows one.
+        step: Option<String>,
+        /// The backend's error; [`Error::backend_error`] downcasts it.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
 
     /// A broken invariant inside tracekit (an executor lost a run, ...): a
     /// bug, never the fault of a stage or an input.
     #[error("Internal error in tracekit: {0}")]
     Internal(String),
-
-    /// A feature that is not available in this build or on this platform.
-    #[error("{0}")]
-    Unavailable(String),
-
-    /// A pipeline spec file could not be understood.
-    #[error("{}", spec_message(.message, *.line))]
-    Spec {
-        /// What was wrong, naming the step and key.
-        message: String,
-        /// The line in the spec text, where known (1-based).
-        line: Option<usize>,
-    },
-
-    /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: String,
-        /// The operating system's error.
-        #[source]
-        source: std::io::Error,
-    },
-
-    /// A file's contents could not be understood.
-    #[error("{path}: {message}")]
-    Format {
-        /// The file.
-        path: String,
-        /// What was wrong.
-        message: String,
-    },
-}
-
-fn spec_message(message: &str, line: Option<usize>) -> String {
-    match line {
-        Some(line) => format!("Invalid pipeline spec (line {line}): {message}"),
-        None => format!("Invalid pipeline spec: {message}"),
-    }
 }
 
 impl Error {
@@ -237,6 +196,70 @@ impl Error {
         }
     }
 
+    /// A backend's own error: [`Error::Backend`] with `source`, its
+    /// `class`, and the step it is about, if any.
+    pub fn backend(
+        class: ErrorClass,
+        step: Option<&str>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Error {
+        Error::Backend {
+            class,
+            step: step.map(str::to_owned),
+            source: source.into(),
+        }
+    }
+
+    /// The backend's own error of type `E`, if this is (or, for a batch,
+    /// wraps) an [`Error::Backend`] carrying one.
+    ///
+    /// ```
+    /// use tracekit_core::{Error, ErrorClass};
+    ///
+    /// #[derive(Debug, thiserror::Error)]
+    /// #[error("the cluster is down")]
+    /// struct ClusterDown;
+    ///
+    /// let e = Error::batch(3, Error::backend(ErrorClass::Worker, Some("fft"), ClusterDown));
+    /// assert!(e.backend_error::<ClusterDown>().is_some());
+    /// assert_eq!(e.to_string(), "Batch input 3 failed: the cluster is down");
+    /// assert_eq!(e.class(), ErrorClass::Worker);
+    /// assert_eq!(e.step(), Some("fft"));
+    /// ```
+    pub fn backend_error<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        match self {
+            Error::Backend { source, .. } => source.downcast_ref::<E>(),
+            Error::Batch { source, .. } => source.backend_error(),
+            _ => None,
+        }
+    }
+
+    /// How a caller should treat this error; a batch error is classed as the
+    /// error of its input.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Error::EmptyPipeline
+            | Error::EmptyStepName
+            | Error::InvalidStepName { .. }
+            | Error::DuplicateStepNames { .. }
+            | Error::ReservedStepName { .. }
+            | Error::UnknownInput { .. }
+            | Error::Cycle { .. } => ErrorClass::Pipeline,
+            Error::StepNotFound { .. }
+            | Error::NoIntermediate { .. }
+            | Error::NoMeasurement { .. } => ErrorClass::NotFound,
+            Error::InvalidParameter { .. }
+            | Error::InvalidParameterValue { .. }
+            | Error::InvalidTrace(_)
+            | Error::InvalidConfig(_) => ErrorClass::InvalidArgument,
+            Error::Stage { .. } | Error::StagePanicked { .. } => ErrorClass::Stage,
+            Error::Timeout { .. } => ErrorClass::Timeout,
+            Error::Batch { source, .. } => source.class(),
+            Error::Backend { class, .. } => *class,
+            Error::Internal(_) => ErrorClass::Internal,
+        }
+    }
+
     /// The step this error is about, where there is one.
     ///
     /// For a [`Error::Batch`] error it is the step of the inner error.
@@ -244,7 +267,6 @@ impl Error {
         match self {
             Error::Stage { step, .. }
             | Error::StagePanicked { step, .. }
-            | Error::WorkerCrashed { step, .. }
             | Error::Timeout { step, .. }
             | Error::StepNotFound { step }
             | Error::NoIntermediate { step }
@@ -253,61 +275,55 @@ impl Error {
             | Error::InvalidParameterValue { step, .. }
             | Error::UnknownInput { step, .. } => Some(step),
             Error::Batch { source, .. } => source.step(),
+            Error::Backend { step, .. } => step.as_deref(),
             _ => None,
         }
     }
 }
 
-/// The conventional name of a Linux signal number: `signal_name(11) == "SIGSEGV"`.
+/// How a caller should treat an error: what a front end makes a status code
+/// or an exit status from. Every error enum of tracekit gives one for each of
+/// its variants, in the crate that defines it, so that front ends map
+/// classes, not variants.
 ///
-/// Unknown numbers read `signal N`.
-pub fn signal_name(signal: i32) -> SignalName {
-    SignalName(signal)
+/// ```
+/// use tracekit_core::{ErrorClass, Pipeline};
+///
+/// let err = Pipeline::new(Vec::new()).unwrap_err();
+/// assert_eq!(err.class(), ErrorClass::Pipeline);
+/// assert!(err.class().is_usage());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorClass {
+    /// A bad value: a trace, a parameter, a configuration, a spec text.
+    InvalidArgument,
+    /// Wrong wiring: no steps, bad or duplicate names, unknown inputs, cycles.
+    Pipeline,
+    /// No such step, intermediate or measurement.
+    NotFound,
+    /// A stage failed or panicked.
+    Stage,
+    /// A worker died, or a backend could not run its workers.
+    Worker,
+    /// A stage ran past its time limit.
+    Timeout,
+    /// A file could not be read or written.
+    Io,
+    /// A bug inside tracekit.
+    Internal,
 }
 
-/// Displays a signal number by name; see [`signal_name`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SignalName(pub i32);
-
-impl fmt::Display for SignalName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const NAMES: [&str; 32] = [
-            "",
-            "SIGHUP",
-            "SIGINT",
-            "SIGQUIT",
-            "SIGILL",
-            "SIGTRAP",
-            "SIGABRT",
-            "SIGBUS",
-            "SIGFPE",
-            "SIGKILL",
-            "SIGUSR1",
-            "SIGSEGV",
-            "SIGUSR2",
-            "SIGPIPE",
-            "SIGALRM",
-            "SIGTERM",
-            "SIGSTKFLT",
-            "SIGCHLD",
-            "SIGCONT",
-            "SIGSTOP",
-            "SIGTSTP",
-            "SIGTTIN",
-            "SIGTTOU",
-            "SIGURG",
-            "SIGXCPU",
-            "SIGXFSZ",
-            "SIGVTALRM",
-            "SIGPROF",
-            "SIGWINCH",
-            "SIGIO",
-            "SIGPWR",
-            "SIGSYS",
-        ];
-        match usize::try_from(self.0).ok().and_then(|i| NAMES.get(i)) {
-            Some(name) if !name.is_empty() => f.write_str(name),
-            _ => write!(f, "signal {}", self.0),
+impl ErrorClass {
+    /// Whether the error is the caller's configuration (arguments, wiring,
+    /// names), found before any work: a usage error for a command line.
+    pub fn is_usage(self) -> bool {
+        match self {
+            ErrorClass::InvalidArgument | ErrorClass::Pipeline | ErrorClass::NotFound => true,
+            ErrorClass::Stage
+            | ErrorClass::Worker
+            | ErrorClass::Timeout
+            | ErrorClass::Io
+            | ErrorClass::Internal => false,
         }
     }
 }
@@ -317,24 +333,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn signal_names() {
-        assert_eq!(signal_name(11).to_string(), "SIGSEGV");
-        assert_eq!(signal_name(6).to_string(), "SIGABRT");
-        assert_eq!(signal_name(9).to_string(), "SIGKILL");
-        assert_eq!(signal_name(77).to_string(), "signal 77");
-        assert_eq!(signal_name(-1).to_string(), "signal -1");
+    fn a_backend_error_keeps_its_message_class_and_source() {
+        let io = std::io::Error::other("the wire is cut");
+        let e = Error::backend(ErrorClass::Worker, None, io);
+        assert_eq!(e.to_string(), "the wire is cut");
+        assert_eq!(e.class(), ErrorClass::Worker);
+        assert!(std::error::Error::source(&e).is_some());
+        assert!(e.backend_error::<std::io::Error>().is_some());
+        assert!(e.backend_error::<std::fmt::Error>().is_none());
+        assert_eq!(e.step(), None);
     }
 
     #[test]
-    fn crash_message() {
-        let e = Error::WorkerCrashed {
-            step: "s".into(),
-            pid: 42,
-            signal: 11,
-        };
-        assert_eq!(
-            e.to_string(),
-            "Worker running stage 's' (pid 42) was killed by signal SIGSEGV"
+    fn a_batch_error_is_classed_as_its_input_s() {
+        let e = Error::batch(
+            2,
+            Error::Timeout {
+                step: "s".into(),
+                limit: Duration::from_secs(1),
+            },
         );
+        assert_eq!(e.class(), ErrorClass::Timeout);
+        assert_eq!(e.step(), Some("s"));
     }
 }

@@ -38,7 +38,7 @@ mod trace;
 mod transformer;
 
 pub use crate::{
-    error::{Error, SignalName, signal_name},
+    error::{Error, ErrorClass},
     executor::{Executor, SequentialExecutor},
     graph::{MAX_STEP_NAME_LEN, Source},
     pipeline::Pipeline,

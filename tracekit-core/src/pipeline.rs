@@ -196,9 +196,10 @@ impl Pipeline {
         self.stage_timeout
     }
 
-    /// Sets the time limit for each stage. On the sequential and thread
-    /// executors a stage that returns after the limit has its result discarded;
-    /// the process executor kills it. Either way the run gives [`Error::Timeout`].
+    /// Sets the time limit for each stage. A stage that returns after the
+    /// limit has its result discarded ([`Plan::run_stage`]); a backend that
+    /// can stop a stage (by killing the process that runs it) does so at the
+    /// limit. Either way the run gives [`Error::Timeout`].
     pub fn set_stage_timeout(&mut self, limit: Option<Duration>) -> &mut Self {
         self.stage_timeout = limit;
         self

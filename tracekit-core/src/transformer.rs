@@ -126,8 +126,8 @@ impl From<String> for ParamValue {
 /// One stage of a pipeline: turns its input traces into one output trace.
 ///
 /// Implementors write `#[derive(Clone)]` and `impl Transformer`; that is all
-/// it takes to be boxed, cloned and run on any executor, the process executor
-/// included (workers inherit stages by `fork`, nothing is serialized).
+/// it takes to be boxed, cloned and run on any executor, also one that runs
+/// stages in other processes (nothing is serialized: they inherit the stages).
 ///
 /// `transform` takes `&self` because stages run concurrently: a stage keeps no
 /// per-call state, and puts named results in its output's measurements.

@@ -14,6 +14,7 @@ use nix::{errno::Errno, sys::wait::WaitStatus};
 use tracekit_core::{Error, Plan, RunSet, Source, StageOutput, StageRecord, Task, Trace};
 
 use crate::{
+    ProcessError,
     inputs::InputCache,
     segment::{self, Recycler, Segment, SegmentFd},
     sys,
@@ -298,8 +299,8 @@ impl<'p, 'c> Batch<'p, 'c> {
                         w.kill();
                     }
                     if let Some(job) = self.jobs[s].take().filter(|j| j.wanted) {
-                        let error = Error::Executor(format!("cannot wait for the workers: {e}"));
-                        self.set.complete(job.task(), Err(error));
+                        self.set
+                            .complete(job.task(), Err(ProcessError::Wait(e).into()));
                     }
                 }
                 return;
@@ -398,38 +399,48 @@ impl<'p, 'c> Batch<'p, 'c> {
         let stage = answered.task.stage;
         let step = self.plan.name(stage).to_owned();
         let duration = Duration::from_nanos(reply.nanos);
-        let text = || segment::read_text(fd.as_ref().map(AsFd::as_fd), reply.layout.meta_len);
+        let text = || {
+            segment::read_text(fd.as_ref().map(AsFd::as_fd), reply.layout.meta_len).map_err(
+                |message| ProcessError::Protocol {
+                    step: step.clone(),
+                    message: format!("sent an unreadable message: {message}"),
+                },
+            )
+        };
         match reply.status {
             Status::Ok => {}
             Status::StageError => {
-                let message = text().map_err(Error::Executor)?;
+                let message = text()?;
                 return Err(Error::Stage {
                     step,
                     source: message.into(),
                 });
             }
             Status::Panicked => {
-                let message = text().map_err(Error::Executor)?;
+                let message = text()?;
                 return Err(Error::StagePanicked { step, message });
             }
             Status::Failed => {
-                let message = text().map_err(Error::Executor)?;
+                let message = text()?;
                 let pid = answered.pid;
-                return Err(Error::Executor(format!(
-                    "Worker running stage '{step}' (pid {pid}) failed: {message}"
-                )));
+                return Err(ProcessError::WorkerFailed { step, pid, message }.into());
             }
         }
         if let Some(limit) = self.limit.filter(|&l| duration > l) {
             return Err(Error::Timeout { step, limit });
         }
-        let fd = fd.ok_or_else(|| {
-            Error::Executor(format!("the worker sent no output for stage '{step}'"))
+        let fd = fd.ok_or_else(|| ProcessError::Protocol {
+            step: step.clone(),
+            message: "sent no output".into(),
         })?;
         let seg = SegmentFd::new(fd, self.recycler);
         let trace = if self.plan.keeps(stage) {
-            let trace = segment::map_trace(seg.fd(), reply.layout, false, Some(&seg))
-                .map_err(|e| Error::Executor(format!("output of stage '{step}': {e}")))?;
+            let trace = segment::map_trace(seg.fd(), reply.layout, false, Some(&seg)).map_err(
+                |message| ProcessError::SharedMemory {
+                    what: format!("output of stage '{step}'"),
+                    message,
+                },
+            )?;
             Some(trace)
         } else {
             None
@@ -464,11 +475,17 @@ enum Unsent {
 impl Unsent {
     fn into_error(self, step: &str) -> Error {
         match self {
-            Unsent::Input(e) => Error::Executor(format!("input trace: {e}")),
-            Unsent::Missing => Error::Internal(format!("inputs of stage '{step}' are not ready")),
-            Unsent::Dead(e) => {
-                Error::Executor(format!("cannot send stage '{step}' to its worker: {e}"))
+            Unsent::Input(message) => ProcessError::SharedMemory {
+                what: "input trace".into(),
+                message,
             }
+            .into(),
+            Unsent::Missing => Error::Internal(format!("inputs of stage '{step}' are not ready")),
+            Unsent::Dead(source) => ProcessError::Send {
+                step: step.to_owned(),
+                source,
+            }
+            .into(),
         }
     }
 }
@@ -493,16 +510,13 @@ fn chain_from(plan: &Plan<'_>, stage: usize) -> VecDeque<usize> {
 fn death(plan: &Plan<'_>, stage: usize, pid: i32, status: WaitStatus) -> Error {
     let step = plan.name(stage).to_owned();
     match status {
-        WaitStatus::Signaled(_, signal, _) => Error::WorkerCrashed {
+        WaitStatus::Signaled(_, signal, _) => ProcessError::WorkerCrashed {
             step,
             pid,
             signal: signal as i32,
         },
-        WaitStatus::Exited(_, code) => Error::Executor(format!(
-            "Worker running stage '{step}' (pid {pid}) exited with status {code}"
-        )),
-        _ => Error::Executor(format!(
-            "Worker running stage '{step}' (pid {pid}) vanished"
-        )),
+        WaitStatus::Exited(_, code) => ProcessError::WorkerExited { step, pid, code },
+        _ => ProcessError::WorkerVanished { step, pid },
     }
+    .into()
 }

@@ -24,10 +24,10 @@
 //! read only the previous stage's output) goes to one worker in one message,
 //! which answers once per stage.
 //!
-//! A stage that crashes its worker gives [`Error::WorkerCrashed`], one that
-//! runs past its time limit has its worker killed and gives
-//! [`Error::Timeout`]; either way the worker is replaced and the next run
-//! works. Stage errors and panics read exactly as on the other executors.
+//! A stage that crashes its worker gives [`ProcessError::WorkerCrashed`]
+//! (carried by core's [`Error::Backend`]), one that runs past its time limit
+//! has its worker killed and gives [`Error::Timeout`]; either way the worker
+//! is replaced and the next run works. Stage errors and panics read exactly as on the other executors.
 //!
 //! ```
 //! use tracekit_core::{Pipeline, StageError, Step, Trace, Transformer, INPUT};
@@ -65,6 +65,7 @@
 #![deny(missing_docs)]
 
 mod batch;
+mod error;
 mod inputs;
 mod pool;
 mod segment;
@@ -80,6 +81,7 @@ use std::{
 
 use tracekit_core::{Error, Executor, Plan, Run, RunSet, Trace};
 
+pub use crate::error::{ProcessError, SignalName, signal_name};
 use crate::{batch::Output, pool::Pool};
 
 /// The most workers one executor may have.

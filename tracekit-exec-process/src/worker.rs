@@ -16,6 +16,7 @@ use nix::{errno::Errno, sys::wait::WaitStatus, unistd::Pid};
 use tracekit_core::{Error, Plan, Trace};
 
 use crate::{
+    ProcessError,
     segment::{self, MappingCache},
     sys,
     wire::{MAX_MESSAGE, Reply, Request, SegmentLayout, Status},
@@ -63,8 +64,10 @@ impl Worker {
     /// parent's descriptors that the child must close (other workers' sockets).
     pub(crate) fn spawn(plan: &Plan<'_>, inherited: &[RawFd]) -> Result<Worker, Error> {
         install_quiet_panic_hook();
-        let (parent_end, child_end) = sys::socket_pair()
-            .map_err(|e| Error::Executor(format!("cannot create a worker socket: {e}")))?;
+        let (parent_end, child_end) = sys::socket_pair().map_err(|source| ProcessError::Spawn {
+            what: "create a worker socket",
+            source,
+        })?;
         let closing: Vec<RawFd> = inherited
             .iter()
             .copied()
@@ -78,7 +81,10 @@ impl Worker {
             let plan = plan.clone().with_stage_timeout(None);
             serve(&plan, &child_end)
         })
-        .map_err(|e| Error::Executor(format!("cannot fork a worker process: {e}")))?;
+        .map_err(|source| ProcessError::Spawn {
+            what: "fork a worker process",
+            source,
+        })?;
         drop(child_end);
         Ok(Worker {
             pid,

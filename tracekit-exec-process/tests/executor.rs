@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 
 use common::*;
 use tracekit_core::{Error, Executor, INPUT, Pipeline, SequentialExecutor, Step};
-use tracekit_exec_process::ProcessExecutor;
+use tracekit_exec_process::{ProcessError, ProcessExecutor};
 
 fn chain() -> Pipeline {
     Pipeline::new([
@@ -179,8 +179,8 @@ fn crashes_name_the_step_and_signal() {
         let err = faulty_pipeline(fault)
             .run_on(&executor, &signal(16))
             .unwrap_err();
-        match &err {
-            Error::WorkerCrashed { step, pid, signal } => {
+        match err.backend_error() {
+            Some(ProcessError::WorkerCrashed { step, pid, signal }) => {
                 assert_eq!(step, "bad");
                 assert_eq!(*signal, signal_number);
                 assert!(*pid > 0);
@@ -189,7 +189,7 @@ fn crashes_name_the_step_and_signal() {
                     "the dead worker is gone"
                 );
             }
-            other => panic!("expected a crash, got {other:?}"),
+            _ => panic!("expected a crash, got {err:?}"),
         }
         assert!(
             err.to_string().contains("Worker running stage 'bad'"),
@@ -264,12 +264,12 @@ fn a_worker_killed_from_outside_is_reported_and_replaced() {
             libc::kill(pid, libc::SIGKILL);
         }
         let err = run.join().unwrap().unwrap_err();
-        match err {
-            Error::WorkerCrashed { step, signal, .. } => {
-                assert_eq!(signal, libc::SIGKILL);
+        match err.backend_error() {
+            Some(ProcessError::WorkerCrashed { step, signal, .. }) => {
+                assert_eq!(*signal, libc::SIGKILL);
                 assert_eq!(step, "bad");
             }
-            other => panic!("expected a crash, got {other:?}"),
+            _ => panic!("expected a crash, got {err:?}"),
         }
     });
     assert_same(&healthy_pipeline(), &executor, &signal(16));

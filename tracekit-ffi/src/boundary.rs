@@ -13,7 +13,7 @@ use std::{
     ptr::NonNull,
 };
 
-use tracekit_facade::Error;
+use tracekit_facade::{CoreError, Error};
 
 use crate::status::tk_status;
 
@@ -72,6 +72,12 @@ impl Failure {
 impl From<Error> for Failure {
     fn from(e: Error) -> Failure {
         Failure::new(tk_status::from_error(&e), e.to_string())
+    }
+}
+
+impl From<CoreError> for Failure {
+    fn from(e: CoreError) -> Failure {
+        Failure::new(tk_status::from_class(e.class()), e.to_string())
     }
 }
 

@@ -13,15 +13,6 @@ use crate::{
     trace::{ctrace_ref, tk_trace, trace_ref},
 };
 
-/// The status of a capture-reading error: a file that cannot be opened,
-/// read or understood is `TK_ERR_IO`; a bad option `TK_ERR_INVALID_ARGUMENT`.
-fn io_status(e: &io::Error) -> tk_status {
-    match e {
-        io::Error::InvalidOption(_) => tk_status::TK_ERR_INVALID_ARGUMENT,
-        _ => tk_status::TK_ERR_IO,
-    }
-}
-
 /// Reads every trace of the capture file at `path` (any format tracekit
 /// reads, recognised by its content): one trace per channel, samples in
 /// volts (or the file's unit), the file's time base, its channel labels and
@@ -50,7 +41,7 @@ pub unsafe extern "C" fn tk_read_capture(
         let traces_out = arg!(traces_out)?;
         let n_out = arg!(n_out)?;
         let traces = io::read_named(path, &io::ReadOptions::new())
-            .map_err(|e| Failure::new(io_status(&e), e.to_string()))?;
+            .map_err(|e| Failure::new(tk_status::from_class(e.class()), e.to_string()))?;
         let handles: Box<[*mut tk_trace]> = traces
             .into_iter()
             .map(|named| tk_trace::into_raw(named.trace.into()))

@@ -9,7 +9,8 @@ use std::{
 };
 
 use tracekit_facade::{
-    Error, ExecutorKind, ParallelPipeline, Pipeline, StageError, Step, Trace, Transformer,
+    CoreError, Error, ExecutorKind, ParallelPipeline, Pipeline, StageError, Step, Trace,
+    Transformer,
 };
 
 use crate::{
@@ -96,7 +97,7 @@ impl State {
             self.built = Some(self.build()?);
         }
         // Just filled in when it was empty.
-        self.built.as_mut().ok_or(Error::EmptyPipeline)
+        self.built.as_mut().ok_or(CoreError::EmptyPipeline.into())
     }
 
     /// Adds a step. Name errors, which no later step can fix, reject it; an
@@ -106,9 +107,10 @@ impl State {
         // A lone step without inputs checks the name alone: empty, reserved, too long...
         Pipeline::new([Step::new(step.name(), NameProbe)])?;
         if self.steps.iter().any(|s| s.name() == step.name()) {
-            return Err(Error::DuplicateStepNames {
+            return Err(CoreError::DuplicateStepNames {
                 names: vec![step.name().to_owned()],
-            });
+            }
+            .into());
         }
         self.steps.push(step);
         self.built = self.build().ok();
@@ -353,9 +355,9 @@ pub unsafe extern "C" fn tk_pipeline_get_intermediate(
         let trace = match &state.built {
             Some(built) => built.get_intermediate(step)?.clone(),
             None if state.steps.iter().any(|s| s.name() == step) => {
-                return Err(Error::NoIntermediate { step: step.to_owned() }.into());
+                return Err(CoreError::NoIntermediate { step: step.to_owned() }.into());
             }
-            None => return Err(Error::StepNotFound { step: step.to_owned() }.into()),
+            None => return Err(CoreError::StepNotFound { step: step.to_owned() }.into()),
         };
         // SAFETY: `out` is non-NULL and writable (caller's contract).
         unsafe { write_out(out, tk_trace::into_raw(trace.into())) };

@@ -1,5 +1,7 @@
 //! The errors of reading and writing captures.
 
+use tracekit_core::ErrorClass;
+
 /// What went wrong reading or writing a capture file.
 ///
 /// Every message starts with the file's path; a file that could not be
@@ -48,6 +50,23 @@ pub enum Error {
 }
 
 impl Error {
+    /// How a caller should treat this error: a file that cannot be opened,
+    /// read, understood or written is [`ErrorClass::Io`]; a bad option
+    /// [`ErrorClass::InvalidArgument`].
+    ///
+    /// ```
+    /// use tracekit_core::ErrorClass;
+    ///
+    /// let err = tracekit_io::read("no/such/capture.wfm").unwrap_err();
+    /// assert_eq!(err.class(), ErrorClass::Io);
+    /// ```
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Error::Io { .. } | Error::Format { .. } | Error::Unknown { .. } => ErrorClass::Io,
+            Error::InvalidOption(_) => ErrorClass::InvalidArgument,
+        }
+    }
+
     /// The file the error is about, where there is one.
     pub fn path(&self) -> Option<&str> {
         match self {

@@ -25,7 +25,7 @@ fn capture() -> Result<Trace, Error> {
             (TAU * 10e3 * t).sin() + 0.1 * (TAU * 30e3 * t).sin() + 0.01 * noise
         })
         .collect();
-    Trace::new(samples, rate)
+    Ok(Trace::new(samples, rate)?)
 }
 
 /// A built-in stage, built by kind name from the registry.

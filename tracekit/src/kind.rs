@@ -2,7 +2,7 @@
 
 use std::{fmt, num::NonZeroUsize, str::FromStr, thread};
 
-use tracekit_core::Error;
+use crate::Error;
 
 /// The executor backends a [`ParallelPipeline`](crate::ParallelPipeline) can use.
 ///

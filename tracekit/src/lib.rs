@@ -37,26 +37,28 @@
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
 
+mod error;
 mod kind;
 mod parallel;
 pub mod spec;
 
 pub use tracekit_core::{
-    Domain, Error, Executor, INPUT, MAX_STEP_NAME_LEN, ParamValue, Params, Pipeline, Plan, Run,
-    SampleBuffer, Schedule, SignalName, Source, StageError, StageRecord, Step, Trace, TraceMeta,
-    Transformer, panic_message, signal_name, unknown_param,
+    Domain, Error as CoreError, ErrorClass, Executor, INPUT, MAX_STEP_NAME_LEN, ParamValue, Params,
+    Pipeline, Plan, Run, RunSet, SampleBuffer, Schedule, Source, StageError, StageOutput,
+    StageRecord, Step, Task, Trace, TraceMeta, Transformer, batch_result, panic_message,
+    unknown_param,
 };
 /// The built-in transformers and the registry that builds them by kind name.
 pub use tracekit_dsp as dsp;
 /// Captures in and out: scope CSV exports, WAV, NPY and instrument formats.
 pub use tracekit_io as io;
 
-pub use crate::{kind::ExecutorKind, parallel::ParallelPipeline};
+pub use crate::{error::Error, kind::ExecutorKind, parallel::ParallelPipeline};
 
 /// The executor backends, to run a [`Pipeline`] or a [`Plan`] directly.
 pub mod exec {
     pub use tracekit_core::{Executor, SequentialExecutor};
-    pub use tracekit_exec_process::ProcessExecutor;
+    pub use tracekit_exec_process::{ProcessError, ProcessExecutor, SignalName, signal_name};
     pub use tracekit_exec_thread::ThreadExecutor;
 }
 

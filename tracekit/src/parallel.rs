@@ -4,13 +4,13 @@
 use std::{collections::BTreeMap, fmt, ops::Index, sync::Arc, time::Duration};
 
 use tracekit_core::{
-    Error, Executor, ParamValue, Params, Pipeline, Plan, Run, SequentialExecutor, Step, Trace,
-    Transformer,
+    Error as CoreError, Executor, ParamValue, Params, Pipeline, Plan, Run, SequentialExecutor,
+    Step, Trace, Transformer,
 };
 use tracekit_exec_process::ProcessExecutor;
 use tracekit_exec_thread::ThreadExecutor;
 
-use crate::ExecutorKind;
+use crate::{Error, ExecutorKind};
 
 /// A pipeline whose independent stages run in parallel: a drop-in replacement
 /// for [`Pipeline`] with the same steps, the same results bit for bit, and an
@@ -75,7 +75,7 @@ impl ParallelPipeline {
     /// A pipeline of `steps` on executor `kind` with at most `max_workers`
     /// workers (`None`: automatic, see [`ParallelPipeline::resolved_workers`]).
     ///
-    /// `Some(0)` is an [`Error::InvalidConfig`].
+    /// `Some(0)` is an [`InvalidConfig`](CoreError::InvalidConfig) error.
     pub fn with_config(
         steps: impl IntoIterator<Item = Step>,
         kind: ExecutorKind,
@@ -92,8 +92,9 @@ impl ParallelPipeline {
     /// Wraps an existing pipeline (its output step and stage time limit
     /// included); it runs on executor `kind` from now on.
     ///
-    /// This cannot fail: a `Some(0)` here makes every run return
-    /// [`Error::InvalidConfig`] until the configuration is changed.
+    /// This cannot fail: a `Some(0)` here makes every run return an
+    /// [`InvalidConfig`](CoreError::InvalidConfig) error until the
+    /// configuration is changed.
     pub fn from_pipeline(
         pipeline: Pipeline,
         kind: ExecutorKind,
@@ -164,8 +165,8 @@ impl ParallelPipeline {
     /// Changes the executor backend and the number of workers; the pipeline
     /// runs on a new executor of that configuration from now on.
     ///
-    /// `Some(0)` is accepted here and makes the next run return
-    /// [`Error::InvalidConfig`]; use [`ParallelPipeline::try_set_parallel_config`]
+    /// `Some(0)` is accepted here and makes the next run return an
+    /// [`InvalidConfig`](CoreError::InvalidConfig) error; use [`ParallelPipeline::try_set_parallel_config`]
     /// to have it rejected at once.
     pub fn set_parallel_config(
         &mut self,
@@ -178,8 +179,9 @@ impl ParallelPipeline {
         self
     }
 
-    /// [`ParallelPipeline::set_parallel_config`], rejecting `Some(0)` with
-    /// [`Error::InvalidConfig`] (the configuration is then left unchanged).
+    /// [`ParallelPipeline::set_parallel_config`], rejecting `Some(0)` with an
+    /// [`InvalidConfig`](CoreError::InvalidConfig) error (the configuration is
+    /// then left unchanged).
     pub fn try_set_parallel_config(
         &mut self,
         kind: ExecutorKind,
@@ -189,12 +191,12 @@ impl ParallelPipeline {
         Ok(self.set_parallel_config(kind, max_workers))
     }
 
-    /// The executor of the configuration, or the [`Error::InvalidConfig`]
-    /// that keeps it from existing (`max_workers` of `Some(0)`, too many
+    /// The executor of the configuration, or the
+    /// [`InvalidConfig`](CoreError::InvalidConfig) error that keeps it from existing (`max_workers` of `Some(0)`, too many
     /// process workers).
     pub fn executor(&self) -> Result<&Arc<dyn Executor>, Error> {
         match &self.unusable {
-            Some(why) => Err(Error::InvalidConfig(why.clone())),
+            Some(why) => Err(CoreError::InvalidConfig(why.clone()).into()),
             None => Ok(self.pipeline.executor()),
         }
     }
@@ -262,7 +264,7 @@ impl ParallelPipeline {
     ///
     /// The process executor kills a worker at the limit; on the sequential and
     /// thread executors a stage that returns after the limit has its result
-    /// discarded. Either way the run gives [`Error::Timeout`].
+    /// discarded. Either way the run gives a [`Timeout`](CoreError::Timeout) error.
     pub fn set_stage_timeout(&mut self, limit: Option<Duration>) -> &mut Self {
         self.pipeline.set_stage_timeout(limit);
         self
@@ -276,19 +278,19 @@ impl ParallelPipeline {
     /// Runs every step on `input` on the configured executor. Reentrant:
     /// several threads may run one pipeline at once.
     pub fn run(&self, input: &Trace) -> Result<Run, Error> {
-        self.pipeline.run(input)
+        Ok(self.pipeline.run(input)?)
     }
 
     /// See [`Pipeline::run_on`]: one run on another executor.
     pub fn run_on(&self, executor: &dyn Executor, input: &Trace) -> Result<Run, Error> {
-        self.pipeline.run_on(executor, input)
+        Ok(self.pipeline.run_on(executor, input)?)
     }
 
     /// Runs the pipeline on each input, in parallel across inputs as well as
-    /// across stages; results in input order. A failure is [`Error::Batch`]
-    /// naming the lowest failing input.
+    /// across stages; results in input order. A failure is a
+    /// [`Batch`](CoreError::Batch) error naming the lowest failing input.
     pub fn run_batch(&self, inputs: &[Trace]) -> Result<Vec<Run>, Error> {
-        self.pipeline.run_batch(inputs)
+        Ok(self.pipeline.run_batch(inputs)?)
     }
 
     /// See [`Pipeline::run_batch_on`]: one batch on another executor.
@@ -297,18 +299,19 @@ impl ParallelPipeline {
         executor: &dyn Executor,
         inputs: &[Trace],
     ) -> Result<Vec<Run>, Error> {
-        self.pipeline.run_batch_on(executor, inputs)
+        Ok(self.pipeline.run_batch_on(executor, inputs)?)
     }
 
     /// See [`Pipeline::run_batch_each`]: every input runs, one result each.
     pub fn run_batch_each(&self, inputs: &[Trace]) -> Vec<Result<Run, Error>> {
-        self.pipeline.run_batch_each(inputs)
+        let each = self.pipeline.run_batch_each(inputs);
+        each.into_iter().map(|r| r.map_err(Error::from)).collect()
     }
 
     /// Runs the pipeline and keeps every intermediate for
     /// [`ParallelPipeline::get_intermediate`].
     pub fn transform(&mut self, input: &Trace) -> Result<Trace, Error> {
-        self.pipeline.transform(input)
+        Ok(self.pipeline.transform(input)?)
     }
 
     /// See [`Pipeline::fit`] (sequential by nature).
@@ -319,17 +322,17 @@ impl ParallelPipeline {
 
     /// [`ParallelPipeline::fit`], then [`ParallelPipeline::transform`].
     pub fn fit_transform(&mut self, input: &Trace) -> Result<Trace, Error> {
-        self.pipeline.fit_transform(input)
+        Ok(self.pipeline.fit_transform(input)?)
     }
 
     /// See [`Pipeline::get_intermediate`].
     pub fn get_intermediate(&self, step: &str) -> Result<&Trace, Error> {
-        self.pipeline.get_intermediate(step)
+        Ok(self.pipeline.get_intermediate(step)?)
     }
 
     /// See [`Pipeline::get_intermediate_value`].
     pub fn get_intermediate_value(&self, step: &str, key: &str) -> Result<f64, Error> {
-        self.pipeline.get_intermediate_value(step, key)
+        Ok(self.pipeline.get_intermediate_value(step, key)?)
     }
 
     /// See [`Pipeline::has_intermediate`].
@@ -379,9 +382,9 @@ impl ParallelPipeline {
     }
 }
 
-fn check_workers(max_workers: Option<usize>) -> Result<(), Error> {
+fn check_workers(max_workers: Option<usize>) -> Result<(), CoreError> {
     match max_workers {
-        Some(0) => Err(Error::InvalidConfig(
+        Some(0) => Err(CoreError::InvalidConfig(
             "max_workers must be at least 1, got 0 (use None for automatic)".into(),
         )),
         _ => Ok(()),
@@ -389,7 +392,7 @@ fn check_workers(max_workers: Option<usize>) -> Result<(), Error> {
 }
 
 /// The executor of a configuration.
-fn build(kind: ExecutorKind, max_workers: Option<usize>) -> Result<Arc<dyn Executor>, Error> {
+fn build(kind: ExecutorKind, max_workers: Option<usize>) -> Result<Arc<dyn Executor>, CoreError> {
     check_workers(max_workers)?;
     let workers = max_workers.unwrap_or_else(|| kind.auto_stages_at_once());
     Ok(match kind {
@@ -405,21 +408,21 @@ fn build(kind: ExecutorKind, max_workers: Option<usize>) -> Result<Arc<dyn Execu
 struct Unusable(String);
 
 impl Unusable {
-    fn error(&self) -> Error {
-        Error::InvalidConfig(self.0.clone())
+    fn error(&self) -> CoreError {
+        CoreError::InvalidConfig(self.0.clone())
     }
 }
 
 impl Executor for Unusable {
-    fn run(&self, _: &Plan<'_>, _: &Trace) -> Result<Run, Error> {
+    fn run(&self, _: &Plan<'_>, _: &Trace) -> Result<Run, CoreError> {
         Err(self.error())
     }
 
-    fn run_batch(&self, _: &Plan<'_>, _: &[Trace]) -> Result<Vec<Run>, Error> {
+    fn run_batch(&self, _: &Plan<'_>, _: &[Trace]) -> Result<Vec<Run>, CoreError> {
         Err(self.error())
     }
 
-    fn run_batch_each(&self, _: &Plan<'_>, inputs: &[Trace]) -> Vec<Result<Run, Error>> {
+    fn run_batch_each(&self, _: &Plan<'_>, inputs: &[Trace]) -> Vec<Result<Run, CoreError>> {
         inputs.iter().map(|_| Err(self.error())).collect()
     }
 }

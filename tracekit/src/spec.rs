@@ -38,9 +38,9 @@
 
 use std::{fmt::Write as _, path::Path, time::Duration};
 
-use tracekit_core::{Error, ParamValue, Params, Pipeline, Step};
+use tracekit_core::{ParamValue, Params, Pipeline, Step};
 
-use crate::{ExecutorKind, ParallelPipeline};
+use crate::{Error, ExecutorKind, ParallelPipeline};
 
 /// A value as read from a spec file, with the line it came from (TOML only).
 struct Entry {
@@ -483,7 +483,7 @@ fn unusable_in_file_names(name: &str) -> Option<&'static str> {
 
 /// Reads and loads a spec file; see [`load`].
 pub fn load_file(path: &Path) -> Result<ParallelPipeline, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::SpecFile {
         path: path.display().to_string(),
         source,
     })?;

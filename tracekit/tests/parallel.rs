@@ -4,8 +4,8 @@
 use std::{num::NonZeroUsize, sync::Arc, thread, time::Duration};
 
 use tracekit::{
-    Error, ExecutorKind, INPUT, ParallelPipeline, ParamValue, Params, Pipeline, StageError, Step,
-    Trace, Transformer, exec::ThreadExecutor, unknown_param,
+    CoreError, Error, ExecutorKind, INPUT, ParallelPipeline, ParamValue, Params, Pipeline,
+    StageError, Step, Trace, Transformer, exec::ThreadExecutor, unknown_param,
 };
 
 /// `sin(gain * sum of inputs) + bias`; `fit` learns the bias from the input mean.
@@ -153,7 +153,7 @@ fn executor_kinds_parse_and_display() {
 #[test]
 fn zero_workers_is_an_error_never_a_hang() {
     let err = ParallelPipeline::with_config(steps(), ExecutorKind::Thread, Some(0)).unwrap_err();
-    assert!(matches!(err, Error::InvalidConfig(_)));
+    assert!(matches!(err, Error::Core(CoreError::InvalidConfig(_))));
     assert!(
         err.to_string()
             .contains("max_workers must be at least 1, got 0"),
@@ -173,14 +173,17 @@ fn zero_workers_is_an_error_never_a_hang() {
 
     for kind in [ExecutorKind::Thread, ExecutorKind::Sequential] {
         p.set_parallel_config(kind, Some(0));
-        assert!(matches!(p.run(&input(0.0)), Err(Error::InvalidConfig(_))));
+        assert!(matches!(
+            p.run(&input(0.0)),
+            Err(Error::Core(CoreError::InvalidConfig(_)))
+        ));
         assert!(matches!(
             p.transform(&input(0.0)),
-            Err(Error::InvalidConfig(_))
+            Err(Error::Core(CoreError::InvalidConfig(_)))
         ));
         assert!(matches!(
             p.run_batch(&[input(0.0)]),
-            Err(Error::InvalidConfig(_))
+            Err(Error::Core(CoreError::InvalidConfig(_)))
         ));
     }
     p.set_parallel_config(ExecutorKind::Thread, Some(2));
@@ -193,7 +196,7 @@ fn zero_workers_is_an_error_never_a_hang() {
     );
     assert!(matches!(
         from.run(&input(0.0)),
-        Err(Error::InvalidConfig(_))
+        Err(Error::Core(CoreError::InvalidConfig(_)))
     ));
 }
 
@@ -388,7 +391,10 @@ fn run_batch_keeps_order_and_names_the_failing_input() {
     xs[6] = nan_first(&xs[6]);
     xs[4] = nan_first(&xs[4]);
     let err = bad.run_batch(&xs).unwrap_err();
-    assert!(matches!(&err, Error::Batch { index: 4, .. }), "{err:?}");
+    assert!(
+        matches!(&err, Error::Core(CoreError::Batch { index: 4, .. })),
+        "{err:?}"
+    );
     assert_eq!(
         err.to_string(),
         "Batch input 4 failed: Stage 'boom' panicked: stage blew up"
@@ -436,7 +442,7 @@ fn stage_timeouts_give_timeout_on_thread_and_sequential() {
         assert_eq!(p.stage_timeout(), Some(Duration::from_millis(5)));
         let err = p.run(&input(0.0)).unwrap_err();
         assert!(
-            matches!(&err, Error::Timeout { step, .. } if step == "slow"),
+            matches!(&err, Error::Core(CoreError::Timeout { step, .. }) if step == "slow"),
             "{kind}: {err:?}"
         );
         p.set_stage_timeout(None);
