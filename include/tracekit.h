@@ -309,6 +309,19 @@ tk_status tk_pipeline_from_spec(const char *spec, tk_pipeline **out);
 tk_status tk_pipeline_set_parallel_config(tk_pipeline *p, tk_executor kind, size_t max_workers);
 
 /**
+ * Sets the time limit of each stage in seconds (0: no limit).
+ *
+ * The process executor kills a worker still running a stage at the limit;
+ * the other executors discard a result that comes after it. Either way the
+ * transform fails with `TK_ERR_TIMEOUT`. A negative, NaN or infinite
+ * `seconds` is `TK_ERR_INVALID_ARGUMENT`, and the limit is left as it was.
+ *
+ * # Safety
+ * `p` is NULL or a live `tk_pipeline`.
+ */
+tk_status tk_pipeline_set_stage_timeout(tk_pipeline *p, double seconds);
+
+/**
  * Runs every step on `input` and stores the output step's trace in `*out`
  * (free it with `tk_trace_free`). Every intermediate is kept for
  * `tk_pipeline_get_intermediate` until the next transform.

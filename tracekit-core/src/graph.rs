@@ -65,7 +65,19 @@ fn shorten(name: &str) -> String {
     }
 }
 
-fn check_name(name: &str) -> Result<(), Error> {
+/// Checks a step name on its own: the checks that no other step can make
+/// pass (empty, the reserved [`INPUT`], longer than [`MAX_STEP_NAME_LEN`],
+/// control characters). [`Pipeline::new`](crate::Pipeline::new) makes them
+/// for every step; this is for front ends that take steps one at a time.
+///
+/// ```
+/// use tracekit_core::{check_step_name, Error};
+///
+/// assert!(check_step_name("lowpass").is_ok());
+/// assert!(matches!(check_step_name(""), Err(Error::EmptyStepName)));
+/// assert!(check_step_name("input").unwrap_err().to_string().contains("reserved"));
+/// ```
+pub fn check_step_name(name: &str) -> Result<(), Error> {
     let short = || shorten(name);
     if name.is_empty() {
         return Err(Error::EmptyStepName);
@@ -99,7 +111,7 @@ impl Graph {
             return Err(Error::EmptyPipeline);
         }
         for step in steps {
-            check_name(&step.name)?;
+            check_step_name(&step.name)?;
         }
         let mut index = HashMap::with_capacity(steps.len());
         let mut duplicates = Vec::new();

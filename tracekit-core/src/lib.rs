@@ -40,7 +40,7 @@ mod transformer;
 pub use crate::{
     error::{Error, ErrorClass},
     executor::{Executor, SequentialExecutor},
-    graph::{MAX_STEP_NAME_LEN, Source},
+    graph::{MAX_STEP_NAME_LEN, Source, check_step_name},
     pipeline::Pipeline,
     plan::{Plan, panic_message},
     run::{Run, StageRecord},

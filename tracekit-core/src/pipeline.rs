@@ -132,6 +132,12 @@ impl Pipeline {
         &self.executor
     }
 
+    /// Checks `steps` as [`Pipeline::new`] would (names, inputs, cycles),
+    /// without taking them.
+    pub fn check_steps(steps: &[Step]) -> Result<(), Error> {
+        Graph::build(steps).map(drop)
+    }
+
     /// Makes `step` the pipeline's output.
     pub fn with_output(mut self, step: &str) -> Result<Pipeline, Error> {
         self.output = self.position(step)?;
@@ -170,6 +176,11 @@ impl Pipeline {
     /// The steps, in declaration order.
     pub fn steps(&self) -> &[Step] {
         &self.steps
+    }
+
+    /// The steps, given back (to add more and build a new pipeline).
+    pub fn into_steps(self) -> Vec<Step> {
+        self.steps
     }
 
     /// The name of the output step.

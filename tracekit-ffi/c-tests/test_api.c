@@ -4,8 +4,10 @@
  * measurements, execution order, specs; and every error status with its
  * message.
  */
+#define _POSIX_C_SOURCE 200809L /* nanosleep */
 #include <stdatomic.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "check.h"
 
@@ -238,6 +240,48 @@ static void test_callback_user_data(void) {
     tk_pipeline_free(p);
     CHECK(atomic_load(&freed_user_data) == before + 2);
     tk_trace_free(input);
+}
+
+/* A stage that takes 200 ms, then passes its input through. */
+static tk_status slow(const tk_trace *const *inputs, size_t n_inputs, tk_trace **out,
+                      void *user_data) {
+    (void)user_data;
+    if (n_inputs != 1) {
+        return TK_ERR_INVALID_ARGUMENT;
+    }
+    struct timespec pause = {0, 200 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    return tk_trace_new(tk_trace_samples(inputs[0]), tk_trace_len(inputs[0]),
+                        tk_trace_sample_rate(inputs[0]), out);
+}
+
+static void test_stage_timeout(void) {
+    tk_transformer *cb = NULL;
+    CHECK_OK(tk_transformer_from_callback(slow, NULL, NULL, &cb));
+    tk_pipeline *p = NULL;
+    CHECK_OK(tk_pipeline_new(&p));
+    add(p, "slow", cb, NULL, 0);
+    double x[2] = {1.0, 2.0};
+    tk_trace *input = NULL, *out = NULL;
+    CHECK_OK(tk_trace_new(x, 2, 10.0, &input));
+    CHECK_ERR(tk_pipeline_set_stage_timeout(NULL, 1.0), TK_ERR_NULL_ARGUMENT, "'p'");
+    CHECK_ERR(tk_pipeline_set_stage_timeout(p, -1.0), TK_ERR_INVALID_ARGUMENT, "got -1");
+    CHECK_ERR(tk_pipeline_set_stage_timeout(p, NAN), TK_ERR_INVALID_ARGUMENT, "finite");
+    CHECK_OK(tk_pipeline_set_stage_timeout(p, 0.05));
+    tk_executor kinds[] = {TK_EXECUTOR_SEQUENTIAL, TK_EXECUTOR_PROCESS};
+    for (size_t k = 0; k < 2; k++) {
+        CHECK_OK(tk_pipeline_set_parallel_config(p, kinds[k], 1));
+        CHECK_ERR(tk_pipeline_transform(p, input, &out), TK_ERR_TIMEOUT,
+                  "Stage 'slow' exceeded its time limit");
+        CHECK(out == NULL);
+    }
+    /* No limit: the stage runs to its end. */
+    CHECK_OK(tk_pipeline_set_stage_timeout(p, 0.0));
+    CHECK_OK(tk_pipeline_transform(p, input, &out));
+    CHECK(tk_trace_samples(out)[1] == 2.0);
+    tk_trace_free(out);
+    tk_trace_free(input);
+    tk_pipeline_free(p);
 }
 
 static void test_spec(void) {
@@ -509,6 +553,7 @@ int main(void) {
     test_callback_user_data();
     test_fan_out_on_every_executor();
     test_spec();
+    test_stage_timeout();
     printf("test_api: ok\n");
     return 0;
 }

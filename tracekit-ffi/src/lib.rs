@@ -19,6 +19,7 @@
 
 mod boundary;
 mod capture;
+mod draft;
 mod pipeline;
 mod status;
 mod trace;
@@ -32,7 +33,7 @@ pub use crate::{
     pipeline::{
         tk_pipeline, tk_pipeline_add_step, tk_pipeline_execution_order, tk_pipeline_free,
         tk_pipeline_from_spec, tk_pipeline_get_intermediate, tk_pipeline_new,
-        tk_pipeline_set_parallel_config, tk_pipeline_transform,
+        tk_pipeline_set_parallel_config, tk_pipeline_set_stage_timeout, tk_pipeline_transform,
     },
     status::{
         TK_EXECUTOR_PROCESS, TK_EXECUTOR_SEQUENTIAL, TK_EXECUTOR_THREAD, tk_executor, tk_status,

@@ -8,13 +8,11 @@ use std::{
     time::Duration,
 };
 
-use tracekit_facade::{
-    CoreError, Error, ExecutorKind, ParallelPipeline, Pipeline, StageError, Step, Trace,
-    Transformer,
-};
+use tracekit_facade::{ExecutorKind, Step};
 
 use crate::{
     boundary::{Failure, Handle, arg, c_str, ffi_boundary, write_out},
+    draft::State,
     status::{
         TK_EXECUTOR_PROCESS, TK_EXECUTOR_SEQUENTIAL, TK_EXECUTOR_THREAD, tk_executor, tk_status,
     },
@@ -34,98 +32,6 @@ pub struct tk_pipeline {
 
 impl Handle for tk_pipeline {
     type Inner = Mutex<State>;
-}
-
-/// Everything a `tk_pipeline` holds.
-#[derive(Debug)]
-pub(crate) struct State {
-    /// The steps in declaration order.
-    steps: Vec<Step>,
-    /// The output step, when it is not the last one (from a spec).
-    output: Option<String>,
-    kind: ExecutorKind,
-    max_workers: Option<usize>,
-    stage_timeout: Option<Duration>,
-    /// The checked pipeline; `None` while the wiring is incomplete (an input
-    /// that names no step yet, a cycle) or there are no steps.
-    built: Option<ParallelPipeline>,
-}
-
-impl State {
-    fn new() -> State {
-        State {
-            steps: Vec::new(),
-            output: None,
-            kind: ExecutorKind::Thread,
-            max_workers: None,
-            stage_timeout: None,
-            built: None,
-        }
-    }
-
-    fn from_parallel(p: ParallelPipeline) -> State {
-        let steps = p.steps().to_vec();
-        let output = p.output_step();
-        let output = (steps.last().map(Step::name) != Some(output)).then(|| output.to_owned());
-        State {
-            steps,
-            output,
-            kind: p.executor_type(),
-            max_workers: p.max_workers(),
-            stage_timeout: p.stage_timeout(),
-            built: Some(p),
-        }
-    }
-
-    /// Checks the wiring of `steps` and builds the pipeline.
-    fn build(&self) -> Result<ParallelPipeline, Error> {
-        let mut pipeline = Pipeline::new(self.steps.iter().cloned())?;
-        if let Some(output) = &self.output {
-            pipeline = pipeline.with_output(output)?;
-        }
-        pipeline.set_stage_timeout(self.stage_timeout);
-        Ok(ParallelPipeline::from_pipeline(
-            pipeline,
-            self.kind,
-            self.max_workers,
-        ))
-    }
-
-    /// The checked pipeline, or the wiring error that keeps it from existing.
-    fn built(&mut self) -> Result<&mut ParallelPipeline, Error> {
-        if self.built.is_none() {
-            self.built = Some(self.build()?);
-        }
-        // Just filled in when it was empty.
-        self.built.as_mut().ok_or(CoreError::EmptyPipeline.into())
-    }
-
-    /// Adds a step. Name errors, which no later step can fix, reject it; an
-    /// input naming a step not added yet, or a cycle, is kept and reported
-    /// when the pipeline is used.
-    fn add(&mut self, step: Step) -> Result<(), Error> {
-        // A lone step without inputs checks the name alone: empty, reserved, too long...
-        Pipeline::new([Step::new(step.name(), NameProbe)])?;
-        if self.steps.iter().any(|s| s.name() == step.name()) {
-            return Err(CoreError::DuplicateStepNames {
-                names: vec![step.name().to_owned()],
-            }
-            .into());
-        }
-        self.steps.push(step);
-        self.built = self.build().ok();
-        Ok(())
-    }
-}
-
-/// A stand-in stage for checking a step name on its own.
-#[derive(Debug, Clone)]
-struct NameProbe;
-
-impl Transformer for NameProbe {
-    fn transform(&self, inputs: &[&Trace]) -> Result<Trace, StageError> {
-        Err(format!("a name probe never runs ({} inputs)", inputs.len()).into())
-    }
 }
 
 /// Locks a pipeline's state; a panic caught earlier cannot leave it half-changed
@@ -287,12 +193,40 @@ pub unsafe extern "C" fn tk_pipeline_set_parallel_config(
         };
         let max_workers = (max_workers != 0).then_some(max_workers);
         // SAFETY: `p` is a live handle (caller's contract).
-        let mut state = lock(unsafe { state(p) });
-        state.kind = kind;
-        state.max_workers = max_workers;
-        if let Some(built) = &mut state.built {
-            built.set_parallel_config(kind, max_workers);
-        }
+        lock(unsafe { state(p) }).set_parallel_config(kind, max_workers);
+        Ok(())
+    })
+}
+
+/// Sets the time limit of each stage in seconds (0: no limit).
+///
+/// The process executor kills a worker still running a stage at the limit;
+/// the other executors discard a result that comes after it. Either way the
+/// transform fails with `TK_ERR_TIMEOUT`. A negative, NaN or infinite
+/// `seconds` is `TK_ERR_INVALID_ARGUMENT`, and the limit is left as it was.
+///
+/// # Safety
+/// `p` is NULL or a live `tk_pipeline`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tk_pipeline_set_stage_timeout(
+    p: *mut tk_pipeline,
+    seconds: f64,
+) -> tk_status {
+    ffi_boundary!(status: {
+        let p = arg!(p)?;
+        let limit = match seconds {
+            0.0 => None,
+            s if s.is_finite() && s > 0.0 => Some(Duration::try_from_secs_f64(s).map_err(|e| {
+                Failure::invalid(format!("seconds must be at most {} s: {e}", Duration::MAX.as_secs()))
+            })?),
+            s => {
+                return Err(Failure::invalid(format!(
+                    "seconds must be finite and at least 0 (0: no limit), got {s}"
+                )));
+            }
+        };
+        // SAFETY: `p` is a live handle (caller's contract).
+        lock(unsafe { state(p) }).set_stage_timeout(limit);
         Ok(())
     })
 }
@@ -351,14 +285,7 @@ pub unsafe extern "C" fn tk_pipeline_get_intermediate(
         let step = unsafe { c_str(step, "step") }?;
         let out = arg!(out)?;
         // SAFETY: `p` is a live handle (caller's contract).
-        let state = lock(unsafe { state(p) });
-        let trace = match &state.built {
-            Some(built) => built.get_intermediate(step)?.clone(),
-            None if state.steps.iter().any(|s| s.name() == step) => {
-                return Err(CoreError::NoIntermediate { step: step.to_owned() }.into());
-            }
-            None => return Err(CoreError::StepNotFound { step: step.to_owned() }.into()),
-        };
+        let trace = lock(unsafe { state(p) }).intermediate(step)?.clone();
         // SAFETY: `out` is non-NULL and writable (caller's contract).
         unsafe { write_out(out, tk_trace::into_raw(trace.into())) };
         Ok(())

@@ -45,8 +45,8 @@ pub mod spec;
 pub use tracekit_core::{
     Domain, Error as CoreError, ErrorClass, Executor, INPUT, MAX_STEP_NAME_LEN, ParamValue, Params,
     Pipeline, Plan, Run, RunSet, SampleBuffer, Schedule, Source, StageError, StageOutput,
-    StageRecord, Step, Task, Trace, TraceMeta, Transformer, batch_result, panic_message,
-    unknown_param,
+    StageRecord, Step, Task, Trace, TraceMeta, Transformer, batch_result, check_step_name,
+    panic_message, unknown_param,
 };
 /// The built-in transformers and the registry that builds them by kind name.
 pub use tracekit_dsp as dsp;
