@@ -3,60 +3,8 @@
 
 use std::time::Duration;
 
-use tracekit_core::{
-    Error, INPUT, ParamValue, Params, Pipeline, StageError, Step, Trace, Transformer,
-};
-
-#[derive(Clone)]
-struct Scale(f64);
-
-impl Transformer for Scale {
-    fn transform(&self, i: &[&Trace]) -> Result<Trace, StageError> {
-        Ok(i[0].derive(i[0].samples().iter().map(|x| x * self.0).collect()))
-    }
-    fn kind(&self) -> &str {
-        "scale"
-    }
-    fn get_params(&self) -> Params {
-        Params::from([("factor".to_string(), ParamValue::Float(self.0))])
-    }
-    fn set_param(&mut self, name: &str, value: ParamValue) -> Result<(), StageError> {
-        match (name, value.as_f64()) {
-            ("factor", Some(f)) => {
-                self.0 = f;
-                Ok(())
-            }
-            ("factor", None) => Err(format!("factor must be a number, got {value}").into()),
-            _ => Err(tracekit_core::unknown_param(name, &self.get_params())),
-        }
-    }
-}
-
-#[derive(Clone)]
-struct Offset(f64);
-
-impl Transformer for Offset {
-    fn transform(&self, i: &[&Trace]) -> Result<Trace, StageError> {
-        Ok(i[0].derive(i[0].samples().iter().map(|x| x + self.0).collect()))
-    }
-    fn kind(&self) -> &str {
-        "offset"
-    }
-}
-
-/// Element-wise sum of all inputs.
-#[derive(Clone)]
-struct Sum;
-
-impl Transformer for Sum {
-    fn transform(&self, i: &[&Trace]) -> Result<Trace, StageError> {
-        let mut acc = vec![0.0; i[0].len()];
-        for t in i {
-            acc.iter_mut().zip(t.samples()).for_each(|(a, x)| *a += x);
-        }
-        Ok(i[0].derive(acc))
-    }
-}
+use tracekit_core::{Error, INPUT, ParamValue, Pipeline, StageError, Step, Trace, Transformer};
+use tracekit_testkit::{Fails, Offset, Panics, Probe, Scale, Sum, trace};
 
 /// Z-score with statistics learned by fit.
 #[derive(Clone, Default)]
@@ -81,38 +29,6 @@ impl Transformer for ZScore {
         );
         Ok(i[0].derive(i[0].samples().iter().map(|x| (x - m) / s).collect()))
     }
-}
-
-#[derive(Clone)]
-struct Fails;
-
-impl Transformer for Fails {
-    fn transform(&self, _: &[&Trace]) -> Result<Trace, StageError> {
-        Err("the probe is not connected".into())
-    }
-}
-
-#[derive(Clone)]
-struct Panics;
-
-impl Transformer for Panics {
-    fn transform(&self, _: &[&Trace]) -> Result<Trace, StageError> {
-        panic!("index out of range: 7")
-    }
-}
-
-#[derive(Clone)]
-struct Slow;
-
-impl Transformer for Slow {
-    fn transform(&self, i: &[&Trace]) -> Result<Trace, StageError> {
-        std::thread::sleep(Duration::from_millis(30));
-        Ok(i[0].clone())
-    }
-}
-
-fn trace(x: &[f64]) -> Trace {
-    Trace::new(x.to_vec(), 1000.0).unwrap()
 }
 
 fn err_text(r: Result<Pipeline, Error>) -> String {
@@ -306,7 +222,7 @@ fn with_output_selects_step() {
 fn every_step_runs_even_if_output_does_not_need_it() {
     let mut p = Pipeline::new([
         Step::new("a", Scale(2.0)).input(INPUT),
-        Step::new("side", Fails).input(INPUT),
+        Step::new("side", Fails("the probe is not connected")).input(INPUT),
     ])
     .unwrap()
     .with_output("a")
@@ -440,14 +356,22 @@ fn indexing_and_lookup() {
 
 #[test]
 fn stage_errors_and_panics_name_the_step_and_leave_the_pipeline_usable() {
-    let mut p = Pipeline::new([Step::new("ok", Scale(1.0)), Step::new("bad", Fails)]).unwrap();
+    let mut p = Pipeline::new([
+        Step::new("ok", Scale(1.0)),
+        Step::new("bad", Fails("the probe is not connected")),
+    ])
+    .unwrap();
     let e = p.transform(&trace(&[1.0])).unwrap_err();
     assert_eq!(
         e.to_string(),
         "Stage 'bad' failed: the probe is not connected"
     );
 
-    let mut p = Pipeline::new([Step::new("ok", Scale(1.0)), Step::new("boom", Panics)]).unwrap();
+    let mut p = Pipeline::new([
+        Step::new("ok", Scale(1.0)),
+        Step::new("boom", Panics("index out of range: 7")),
+    ])
+    .unwrap();
     let e = p.transform(&trace(&[1.0])).unwrap_err();
     assert_eq!(
         e.to_string(),
@@ -483,7 +407,7 @@ fn nan_and_inf_pass_through_arithmetic() {
 
 #[test]
 fn sequential_stage_timeout_discards_late_results() {
-    let mut p = Pipeline::new([Step::new("slow", Slow)]).unwrap();
+    let mut p = Pipeline::new([Step::new("slow", Probe::sleeping(30))]).unwrap();
     p.set_stage_timeout(Some(Duration::from_millis(5)));
     let e = p.run(&trace(&[1.0])).unwrap_err();
     assert!(

@@ -1,12 +1,10 @@
 //! `run_batch`: many traces through one pipeline.
 
-mod common;
-
 use std::sync::atomic::Ordering;
 
-use common::{FailOn, Probe, assert_same_run, chain, diamonds, input};
 use tracekit_core::{Error, Executor, Pipeline, SequentialExecutor, Step, Trace};
 use tracekit_exec_thread::ThreadExecutor;
+use tracekit_testkit::{FailOn, Probe, assert_same_run, chain, diamonds, input};
 
 fn inputs(n: usize) -> Vec<Trace> {
     (0..n)

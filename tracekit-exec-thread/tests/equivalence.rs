@@ -1,12 +1,10 @@
 //! The thread executor gives the sequential executor's results, bit for bit.
 
-mod common;
-
 use std::{sync::Arc, thread};
 
-use common::{assert_same_run, chain, diamonds, fan_out, input, random_dag};
 use tracekit_core::{Pipeline, SequentialExecutor};
 use tracekit_exec_thread::ThreadExecutor;
+use tracekit_testkit::{assert_same_run, chain, diamonds, fan_out, input, random_dag};
 
 const WORKERS: [usize; 4] = [1, 2, 3, 64];
 

@@ -1,14 +1,12 @@
 //! Failing, panicking and slow stages on the thread executor.
 
-mod common;
-
 use std::{sync::atomic::Ordering, time::Duration};
 
-use common::{Affine, FailOn, PanicOn, Probe, input};
 use tracekit_core::{
     Error, INPUT, Pipeline, SequentialExecutor, StageError, Step, Trace, Transformer,
 };
 use tracekit_exec_thread::ThreadExecutor;
+use tracekit_testkit::{Affine, FailOn, PanicOn, Probe, input};
 
 fn mid_graph(bad: Step) -> Pipeline {
     Pipeline::new([
@@ -134,7 +132,7 @@ fn zero_workers_is_clamped_or_rejected() {
         err.to_string(),
         "Invalid configuration: the thread executor needs at least 1 worker, got 0"
     );
-    let p = common::fan_out(5);
+    let p = tracekit_testkit::fan_out(5);
     let x = input(0.0, 8);
     assert!(
         p.run_on(&ThreadExecutor::new(0), &x)

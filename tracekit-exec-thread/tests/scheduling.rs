@@ -1,13 +1,11 @@
 //! Where and how many stages run: the inline fast path, the worker limit,
 //! stage records.
 
-mod common;
-
 use std::{sync::atomic::Ordering, thread};
 
-use common::{Probe, input};
 use tracekit_core::{INPUT, Pipeline, Step};
 use tracekit_exec_thread::ThreadExecutor;
+use tracekit_testkit::{Probe, input};
 
 #[test]
 fn a_chain_runs_on_the_calling_thread() {

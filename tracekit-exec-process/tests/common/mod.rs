@@ -1,77 +1,19 @@
-//! Stages and helpers shared by the integration tests.
+//! Stages and helpers of the process executor's tests (the stages every
+//! crate's tests use come from `tracekit-testkit`).
 
-#![allow(dead_code, reason = "each test binary uses a different part")]
+#![allow(
+    dead_code,
+    unused_imports,
+    reason = "each test binary uses a different part"
+)]
 
-use std::{
-    fs,
-    time::{Duration, Instant},
-};
+use std::{fs, time::Duration};
 
 use tracekit_core::{
-    Domain, INPUT, ParamValue, Params, Pipeline, SequentialExecutor, StageError, Step, Trace,
-    TraceMeta, Transformer, unknown_param,
+    Domain, INPUT, Pipeline, SequentialExecutor, StageError, Step, Trace, TraceMeta, Transformer,
 };
 use tracekit_exec_process::ProcessExecutor;
-
-/// `x * factor`; parameter `factor`.
-#[derive(Clone)]
-pub(crate) struct Scale(pub(crate) f64);
-
-impl Transformer for Scale {
-    fn transform(&self, i: &[&Trace]) -> Result<Trace, StageError> {
-        Ok(i[0].derive(i[0].samples().iter().map(|x| x * self.0).collect()))
-    }
-    fn kind(&self) -> &str {
-        "scale"
-    }
-    fn get_params(&self) -> Params {
-        Params::from([("factor".to_string(), ParamValue::Float(self.0))])
-    }
-    fn set_param(&mut self, name: &str, value: ParamValue) -> Result<(), StageError> {
-        match (name, value.as_f64()) {
-            ("factor", Some(f)) => {
-                self.0 = f;
-                Ok(())
-            }
-            _ => Err(unknown_param(name, &self.get_params())),
-        }
-    }
-}
-
-/// Element-wise sum of every input, plus a `sum` measurement.
-#[derive(Clone)]
-pub(crate) struct Sum;
-
-impl Transformer for Sum {
-    fn transform(&self, i: &[&Trace]) -> Result<Trace, StageError> {
-        let mut acc = vec![0.0; i[0].len()];
-        for t in i {
-            if t.len() != acc.len() {
-                return Err(format!("lengths differ: {} and {}", t.len(), acc.len()).into());
-            }
-            acc.iter_mut().zip(t.samples()).for_each(|(a, x)| *a += x);
-        }
-        let total: f64 = acc.iter().sum();
-        Ok(i[0].derive(acc).with_measurement("sum", total))
-    }
-}
-
-/// `x - mean`, where `fit` learns the mean (0 until fitted).
-#[derive(Clone, Default)]
-pub(crate) struct Center {
-    pub(crate) mean: f64,
-}
-
-impl Transformer for Center {
-    fn transform(&self, i: &[&Trace]) -> Result<Trace, StageError> {
-        Ok(i[0].derive(i[0].samples().iter().map(|x| x - self.mean).collect()))
-    }
-    fn fit(&mut self, i: &[&Trace]) -> Result<(), StageError> {
-        let s = i[0].samples();
-        self.mean = s.iter().sum::<f64>() / s.len().max(1) as f64;
-        Ok(())
-    }
-}
+pub(crate) use tracekit_testkit::{Burn, Center, Identity, Scale, Sum, signal};
 
 /// Rewrites every field of the metadata, with awkward values.
 #[derive(Clone)]
@@ -95,34 +37,6 @@ impl Transformer for Respell {
             .chain([f64::NAN])
             .collect();
         Ok(i[0].derive_with_meta(samples, meta)?)
-    }
-}
-
-/// Passes its first input through unchanged (the same shared samples).
-#[derive(Clone)]
-pub(crate) struct Identity;
-
-impl Transformer for Identity {
-    fn transform(&self, i: &[&Trace]) -> Result<Trace, StageError> {
-        Ok(i[0].clone())
-    }
-}
-
-/// Burns CPU for about `ms` milliseconds, then scales by 1.5.
-#[derive(Clone)]
-pub(crate) struct Burn(pub(crate) u64);
-
-impl Transformer for Burn {
-    fn transform(&self, i: &[&Trace]) -> Result<Trace, StageError> {
-        let end = Instant::now() + Duration::from_millis(self.0);
-        let mut x = 1.0f64;
-        while Instant::now() < end {
-            for _ in 0..1000 {
-                x = (x * 1.000_001).sin() + 1.0;
-            }
-        }
-        std::hint::black_box(x);
-        Ok(i[0].derive(i[0].samples().iter().map(|v| v * 1.5).collect()))
     }
 }
 
@@ -172,22 +86,6 @@ impl Transformer for Faulty {
         }
         Ok(i[0].clone())
     }
-}
-
-/// A test input: a deterministic, irregular signal with metadata.
-pub(crate) fn signal(n: usize) -> Trace {
-    let samples = (0..n)
-        .map(|k| {
-            let t = k as f64 * 1e-6;
-            (2.0 * std::f64::consts::PI * 1e4 * t).sin() + 0.1 * (k as f64 * 0.37).cos()
-        })
-        .collect();
-    let mut meta = TraceMeta::new(1e6);
-    meta.channel = "CH1".into();
-    meta.units = "V".into();
-    meta.start = 1.25e-3;
-    meta.measurements.insert("gain".into(), 0.5);
-    Trace::with_meta(samples, meta).unwrap()
 }
 
 /// Asserts that the process executor gives what the sequential one gives, bit for bit.
