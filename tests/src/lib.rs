@@ -1,15 +1,10 @@
-//! Strategies and test transformers shared by the conformance suites.
-//!
-//! The suites in `tests/` check that every executor gives exactly the
-//! sequential result (property 1), that batches equal mapped runs (2), that the
-//! dependency analysis is right (3), that spec files round-trip (4), and that
-//! fitting and cloning behave the same everywhere (5), plus hostile inputs.
-//!
-//! Case counts are tuned for CI; set `PROPTEST_CASES` for longer runs, e.g.
-//! `PROPTEST_CASES=2000 cargo test -p tracekit-conformance`.
+#![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
 pub mod chaos;
+mod kit;
+
+pub use crate::kit::{Conformance, Failure, MakeExecutor, PROPERTIES, check_executor};
 
 use proptest::prelude::*;
 use tracekit_core::{INPUT, ParamValue, Params, StageError, Step, Trace, TraceMeta, Transformer};
