@@ -16,10 +16,10 @@ use std::{
 };
 
 use clap::Args;
-use tracekit::{Error, ExecutorKind, INPUT, ParallelPipeline, ParamValue, Run, Step, Trace};
+use tracekit::{Error, ExecutorKind, ParallelPipeline, Run, Step, Trace, spec};
 
 use crate::{
-    capture::{self, SAMPLE_RATE, SEED, builtin as stage},
+    capture::{self, SAMPLE_RATE, SEED},
     failure::Failure,
     graph,
     plot::{Figure, Lane, PlotFormat},
@@ -102,50 +102,11 @@ struct Check {
     differing: Vec<String>,
 }
 
-/// The fan-out: three Butterworth filters, an FFT and the spectral metrics all
-/// read the input; `merge` is the mean of the three filter outputs.
+/// The fan-out of the original example: three Butterworth filters, an FFT
+/// and the spectral metrics all read the input; `merge` is the mean of the
+/// three filter outputs ([`spec::FAN_OUT`]).
 pub(crate) fn steps() -> Result<Vec<Step>, Error> {
-    let order = || ("order", ParamValue::Int(4));
-    let zero_phase = || ("zero_phase", ParamValue::Bool(true));
-    Ok(vec![
-        stage(
-            "lowpass",
-            "lowpass",
-            &[("cutoff", 50e3.into()), order(), zero_phase()],
-        )?
-        .input(INPUT),
-        stage(
-            "highpass",
-            "highpass",
-            &[("cutoff", 1e3.into()), order(), zero_phase()],
-        )?
-        .input(INPUT),
-        stage(
-            "bandpass",
-            "bandpass",
-            &[
-                ("low", 1e3.into()),
-                ("high", 50e3.into()),
-                order(),
-                zero_phase(),
-            ],
-        )?
-        .input(INPUT),
-        stage(
-            "fft",
-            "fft",
-            &[("window", "hann".into()), ("scale", "db".into())],
-        )?
-        .input(INPUT),
-        stage(
-            METRICS,
-            "spectral_metrics",
-            &[("n_harmonics", 5_i64.into()), ("window", "hann".into())],
-        )?
-        .input(INPUT),
-        stage("merge", "merge", &[("op", "mean".into())])?
-            .inputs(["lowpass", "highpass", "bandpass"]),
-    ])
+    Ok(spec::load(spec::FAN_OUT)?.into_pipeline().into_steps())
 }
 
 /// Runs `tracekit demo`.

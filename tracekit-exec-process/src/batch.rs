@@ -10,15 +10,16 @@ use std::{
     time::{Duration, Instant},
 };
 
-use nix::{errno::Errno, sys::wait::WaitStatus};
-use tracekit_core::{Error, Plan, RunSet, Source, StageOutput, StageRecord, Task, Trace};
+use nix::errno::Errno;
+use tracekit_core::{Error, Plan, RunSet, Source, Task};
 
 use crate::{
     ProcessError,
     inputs::InputCache,
-    segment::{self, Recycler, Segment, SegmentFd},
+    reply::{Answered, Output, Replies, death},
+    segment::{Recycler, Segment},
     sys,
-    wire::{Reply, Request, Status},
+    wire::{Request, Status},
     worker::{Received, Worker},
 };
 
@@ -28,20 +29,6 @@ const TICK: Duration = Duration::from_millis(100);
 
 /// How many times one task may find its worker dead before it is sent.
 const MAX_SEND_TRIES: u32 = 3;
-
-/// What the parent keeps of a stage's output: the trace where the plan
-/// keeps it, the segment where a stage reads it.
-#[derive(Debug)]
-pub(crate) struct Output {
-    trace: Option<Trace>,
-    segment: Option<Segment>,
-}
-
-impl StageOutput for Output {
-    fn into_trace(self) -> Option<Trace> {
-        self.trace
-    }
-}
 
 /// A chain of stages of one input sent to a worker and not all answered yet.
 #[derive(Debug)]
@@ -66,14 +53,6 @@ impl Job {
             stage: self.chain.front().copied().unwrap_or(0),
         }
     }
-}
-
-/// Where a reply came from: the task, its worker, and when it was sent.
-struct Answered {
-    task: Task,
-    slot: usize,
-    pid: i32,
-    sent: Instant,
 }
 
 /// The state of one call: the loop lives here.
@@ -109,6 +88,15 @@ impl<'p, 'c> Batch<'p, 'c> {
             retry: VecDeque::new(),
             input_segments: HashMap::new(),
             cache,
+        }
+    }
+
+    /// What turns this call's replies into outputs and errors.
+    fn replies(&self) -> Replies<'p, '_> {
+        Replies {
+            plan: self.plan,
+            recycler: self.recycler,
+            limit: self.limit,
         }
     }
 
@@ -367,7 +355,8 @@ impl<'p, 'c> Batch<'p, 'c> {
         // The worker stops its chain at the first stage that fails.
         let failed = reply.status != Status::Ok;
         if wanted {
-            let result = self.output(&answered, reply, fd);
+            let run_start = self.set.run_start(answered.task.input);
+            let result = self.replies().output(&answered, run_start, reply, fd);
             self.set.complete(answered.task, result);
         }
         let Some(job) = self.jobs[slot].as_mut() else {
@@ -387,78 +376,6 @@ impl<'p, 'c> Batch<'p, 'c> {
             }
             _ => self.jobs[slot] = None,
         }
-    }
-
-    /// The output (or the error) that a worker's reply for `answered` gives.
-    fn output(
-        &self,
-        answered: &Answered,
-        reply: Reply,
-        fd: Option<OwnedFd>,
-    ) -> Result<(Output, StageRecord), Error> {
-        let stage = answered.task.stage;
-        let step = self.plan.name(stage).to_owned();
-        let duration = Duration::from_nanos(reply.nanos);
-        let text = || {
-            segment::read_text(fd.as_ref().map(AsFd::as_fd), reply.layout.meta_len).map_err(
-                |message| ProcessError::Protocol {
-                    step: step.clone(),
-                    message: format!("sent an unreadable message: {message}"),
-                },
-            )
-        };
-        match reply.status {
-            Status::Ok => {}
-            Status::StageError => {
-                let message = text()?;
-                return Err(Error::Stage {
-                    step,
-                    source: message.into(),
-                });
-            }
-            Status::Panicked => {
-                let message = text()?;
-                return Err(Error::StagePanicked { step, message });
-            }
-            Status::Failed => {
-                let message = text()?;
-                let pid = answered.pid;
-                return Err(ProcessError::WorkerFailed { step, pid, message }.into());
-            }
-        }
-        if let Some(limit) = self.limit.filter(|&l| duration > l) {
-            return Err(Error::Timeout { step, limit });
-        }
-        let fd = fd.ok_or_else(|| ProcessError::Protocol {
-            step: step.clone(),
-            message: "sent no output".into(),
-        })?;
-        let seg = SegmentFd::new(fd, self.recycler);
-        let trace = if self.plan.keeps(stage) {
-            let trace = segment::map_trace(seg.fd(), reply.layout, false, Some(&seg)).map_err(
-                |message| ProcessError::SharedMemory {
-                    what: format!("output of stage '{step}'"),
-                    message,
-                },
-            )?;
-            Some(trace)
-        } else {
-            None
-        };
-        let segment = (!self.plan.readers(stage).is_empty()).then(|| Segment {
-            fd: seg,
-            layout: reply.layout,
-        });
-        let run_start = self
-            .set
-            .run_start(answered.task.input)
-            .unwrap_or(answered.sent);
-        let record = StageRecord {
-            start: answered.sent.saturating_duration_since(run_start),
-            duration,
-            worker: answered.slot + 1,
-        };
-        Ok((Output { trace, segment }, record))
     }
 }
 
@@ -504,19 +421,4 @@ fn chain_from(plan: &Plan<'_>, stage: usize) -> VecDeque<usize> {
         last = next;
     }
     chain
-}
-
-/// The error for a worker that died running `stage`.
-fn death(plan: &Plan<'_>, stage: usize, pid: i32, status: WaitStatus) -> Error {
-    let step = plan.name(stage).to_owned();
-    match status {
-        WaitStatus::Signaled(_, signal, _) => ProcessError::WorkerCrashed {
-            step,
-            pid,
-            signal: signal as i32,
-        },
-        WaitStatus::Exited(_, code) => ProcessError::WorkerExited { step, pid, code },
-        _ => ProcessError::WorkerVanished { step, pid },
-    }
-    .into()
 }

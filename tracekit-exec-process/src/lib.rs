@@ -67,7 +67,9 @@
 mod batch;
 mod error;
 mod inputs;
+mod mapping_cache;
 mod pool;
+mod reply;
 mod segment;
 mod sys;
 mod wire;
@@ -82,7 +84,7 @@ use std::{
 use tracekit_core::{Error, Executor, Plan, Run, RunSet, Trace};
 
 pub use crate::error::{ProcessError, SignalName, signal_name};
-use crate::{batch::Output, pool::Pool};
+use crate::{pool::Pool, reply::Output};
 
 /// The most workers one executor may have.
 pub const MAX_WORKERS: usize = 1024;

@@ -5,11 +5,7 @@ use std::{sync::Arc, time::Duration};
 use tracekit_core::RunSet;
 
 use crate::{
-    batch::{Batch, Output},
-    inputs::InputCache,
-    segment::Recycler,
-    sys,
-    worker::Worker,
+    batch::Batch, inputs::InputCache, reply::Output, segment::Recycler, sys, worker::Worker,
 };
 
 /// The worker processes of one executor.

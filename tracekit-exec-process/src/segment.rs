@@ -2,7 +2,6 @@
 //! reading one back as a [`Trace`] whose samples are the mapping itself.
 
 use std::{
-    collections::VecDeque,
     fmt,
     os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd},
     sync::{
@@ -26,7 +25,8 @@ use crate::{
 /// [`SegmentFd`] holder, a trace's samples or a run's bookkeeping, dropped),
 /// and leaves only to be written: this is the protocol that keeps every
 /// trace's samples immutable while it exists. (A worker may keep a mapping
-/// of a segment between requests, see [`MappingCache`], but no trace of it.)
+/// of a segment between requests, see
+/// [`MappingCache`](crate::mapping_cache::MappingCache), but no trace of it.)
 #[derive(Debug)]
 pub(crate) struct Recycler {
     /// Free segments with their sizes in bytes.
@@ -125,7 +125,7 @@ impl Drop for SegmentFd {
 
 /// A trace's hold on its segment, counted against the recycler's `max_lent`.
 #[derive(Debug)]
-struct Lent(Arc<SegmentFd>);
+pub(crate) struct Lent(Arc<SegmentFd>);
 
 impl Lent {
     fn new(seg: &Arc<SegmentFd>) -> Option<Lent> {
@@ -190,7 +190,7 @@ pub(crate) fn write_trace(
 }
 
 /// `into`, or a new segment.
-fn segment_or_new(into: Option<OwnedFd>) -> Result<OwnedFd, String> {
+pub(crate) fn segment_or_new(into: Option<OwnedFd>) -> Result<OwnedFd, String> {
     match into {
         Some(fd) => Ok(fd),
         None => {
@@ -201,7 +201,11 @@ fn segment_or_new(into: Option<OwnedFd>) -> Result<OwnedFd, String> {
 
 /// Writes the samples of `trace`, then `meta` (its encoded metadata), into
 /// segment `fd` with a system call.
-fn pwrite_trace(fd: BorrowedFd<'_>, trace: &Trace, meta: &[u8]) -> Result<SegmentLayout, String> {
+pub(crate) fn pwrite_trace(
+    fd: BorrowedFd<'_>,
+    trace: &Trace,
+    meta: &[u8],
+) -> Result<SegmentLayout, String> {
     sys::write_segment(fd, &[sys::f64_bytes(trace.samples()), meta]).map_err(|e| {
         format!(
             "cannot write {} samples into a shared-memory segment: {e}",
@@ -211,7 +215,7 @@ fn pwrite_trace(fd: BorrowedFd<'_>, trace: &Trace, meta: &[u8]) -> Result<Segmen
     Ok(layout_of(trace, meta))
 }
 
-fn layout_of(trace: &Trace, meta: &[u8]) -> SegmentLayout {
+pub(crate) fn layout_of(trace: &Trace, meta: &[u8]) -> SegmentLayout {
     SegmentLayout {
         samples: trace.len() as u64,
         meta_len: meta.len() as u64,
@@ -252,7 +256,7 @@ pub(crate) fn map_trace(
 }
 
 /// The bytes a segment of `layout` holds.
-fn total_bytes(layout: SegmentLayout) -> Result<usize, String> {
+pub(crate) fn total_bytes(layout: SegmentLayout) -> Result<usize, String> {
     layout.total().ok_or_else(|| {
         format!(
             "a segment of {} samples does not fit in memory",
@@ -262,7 +266,7 @@ fn total_bytes(layout: SegmentLayout) -> Result<usize, String> {
 }
 
 /// The trace of `layout` whose samples are `map` itself, holding `hold`.
-fn trace_over(
+pub(crate) fn trace_over(
     map: Arc<Mapping>,
     layout: SegmentLayout,
     hold: Option<Lent>,
@@ -315,39 +319,6 @@ mod tests {
         let back = map_trace(fd.as_fd(), layout, true, None).unwrap();
         drop(fd);
         assert!(back.bit_eq(&t));
-    }
-
-    #[test]
-    fn kept_mappings_follow_rewrites_and_growth() {
-        let mut cache = MappingCache::default();
-        let small = Trace::new(vec![1.0, -2.0, 3.0], 10.0).unwrap();
-        let (fd, layout) = cache.write_trace(&small, None).unwrap();
-        // Read back without the cache, and through it (a kept mapping).
-        assert!(
-            map_trace(fd.as_fd(), layout, false, None)
-                .unwrap()
-                .bit_eq(&small)
-        );
-        assert!(cache.map_trace(fd.as_fd(), layout).unwrap().bit_eq(&small));
-        // The same segment written again (as the parent hands it out once
-        // nothing reads it), larger: it grows past the kept mapping.
-        let large = Trace::new((0..5000).map(f64::from).collect(), 7.0).unwrap();
-        let (fd, layout) = cache.write_trace(&large, Some(fd)).unwrap();
-        assert!(
-            map_trace(fd.as_fd(), layout, true, None)
-                .unwrap()
-                .bit_eq(&large)
-        );
-        assert!(cache.map_trace(fd.as_fd(), layout).unwrap().bit_eq(&large));
-        // Written again, smaller, through the kept mapping: no stale samples
-        // or metadata from the larger trace.
-        let (fd, layout) = cache.write_trace(&small, Some(fd)).unwrap();
-        assert!(
-            map_trace(fd.as_fd(), layout, true, None)
-                .unwrap()
-                .bit_eq(&small)
-        );
-        assert!(cache.map_trace(fd.as_fd(), layout).unwrap().bit_eq(&small));
     }
 
     #[test]
@@ -448,134 +419,5 @@ mod tests {
             .collect();
         assert_eq!(sizes.len(), 3);
         assert!(sizes.windows(2).all(|w| w[0] > w[1]), "{sizes:?}");
-    }
-}
-
-/// The largest segment a [`MappingCache`] keeps mapped; larger ones are
-/// mapped for one use.
-const CACHE_ONE_BYTES: usize = 64 << 20;
-
-/// The most mapped bytes a [`MappingCache`] keeps.
-const CACHE_BYTES: usize = 256 << 20;
-
-/// The most mappings a [`MappingCache`] keeps: enough for the inputs and
-/// outputs of a batch (W2: 256 segments of 256-512 KiB), which come back
-/// batch after batch.
-const CACHE_ENTRIES: usize = 512;
-
-/// How many segments a [`MappingCache`] remembers having seen once.
-const SEEN_ENTRIES: usize = 1024;
-
-/// The mappings a worker keeps from one request to the next, by segment.
-///
-/// The parent hands the same segments out again and again (the input of
-/// repeated runs, outputs written into reused segments), each time under a
-/// new descriptor. A kept mapping has its pages in place: reading a segment
-/// again faults nothing in, and writing one is a plain copy into mapped
-/// memory instead of a page-by-page `pwritev` (measured: 8 MB in about
-/// 0.1 ms against 1.5 ms). A kept mapping also keeps its segment's memory
-/// alive after the parent has let go of it, so the cache is bounded, and a
-/// segment is mapped to be kept only when it comes back a second time (a
-/// batch whose results hold every segment would otherwise churn the cache:
-/// mapping a segment costs about what writing it once does).
-#[derive(Debug, Default)]
-pub(crate) struct MappingCache {
-    /// Most recently used last.
-    entries: Vec<((u64, u64), Arc<Mapping>)>,
-    /// Segments seen once and not kept, most recent last.
-    seen: VecDeque<(u64, u64)>,
-}
-
-impl MappingCache {
-    /// The kept mapping of segment `fd` covering `need` bytes, or a new one
-    /// of the whole segment, kept if small enough; `None` for a segment too
-    /// large to keep.
-    fn mapping(
-        &mut self,
-        fd: BorrowedFd<'_>,
-        need: usize,
-    ) -> Result<Option<&mut Arc<Mapping>>, String> {
-        let (id, size) =
-            sys::segment_identity(fd).map_err(|e| format!("cannot read a segment's size: {e}"))?;
-        let size = usize::try_from(size).map_err(|_| "a segment does not fit in memory")?;
-        if size < need {
-            return Err(format!("a segment of {size} bytes does not hold {need}"));
-        }
-        if let Some(k) = self
-            .entries
-            .iter()
-            .position(|(i, m)| *i == id && m.len() >= need)
-        {
-            let entry = self.entries.remove(k);
-            self.entries.push(entry);
-        } else {
-            if need == 0 || size > CACHE_ONE_BYTES {
-                return Ok(None);
-            }
-            match self.seen.iter().position(|i| *i == id) {
-                Some(k) => {
-                    self.seen.remove(k);
-                }
-                None => {
-                    if self.seen.len() == SEEN_ENTRIES {
-                        self.seen.pop_front();
-                    }
-                    self.seen.push_back(id);
-                    return Ok(None);
-                }
-            }
-            self.entries.retain(|(i, _)| *i != id);
-            let map = Mapping::open_writable(fd, size)
-                .map_err(|e| format!("cannot map a segment of {size} bytes: {e}"))?;
-            self.entries.push((id, Arc::new(map)));
-            while self.entries.len() > CACHE_ENTRIES
-                || self.entries.iter().map(|(_, m)| m.len()).sum::<usize>() > CACHE_BYTES
-            {
-                self.entries.remove(0);
-            }
-        }
-        Ok(self.entries.last_mut().map(|(_, m)| m))
-    }
-
-    /// [`map_trace`] through a kept mapping: the trace of `layout` in
-    /// segment `fd`, its samples the mapping itself.
-    pub(crate) fn map_trace(
-        &mut self,
-        fd: BorrowedFd<'_>,
-        layout: SegmentLayout,
-    ) -> Result<Trace, String> {
-        match self.mapping(fd, total_bytes(layout)?)? {
-            Some(map) => trace_over(Arc::clone(map), layout, None),
-            None => map_trace(fd, layout, true, None),
-        }
-    }
-
-    /// [`write_trace`] through a kept mapping of segment `into` (grown as
-    /// needed). `into` must have been handed to this process for writing.
-    pub(crate) fn write_trace(
-        &mut self,
-        trace: &Trace,
-        into: Option<OwnedFd>,
-    ) -> Result<(OwnedFd, SegmentLayout), String> {
-        let fd = segment_or_new(into)?;
-        let meta = wire::encode_meta(trace.meta());
-        let samples = sys::f64_bytes(trace.samples());
-        let total = samples.len() + meta.len();
-        sys::grow_segment(fd.as_fd(), total as u64)
-            .map_err(|e| format!("cannot grow a shared-memory segment to {total} bytes: {e}"))?;
-        // Writable only while no trace of this process reads the mapping.
-        let bytes = match self.mapping(fd.as_fd(), total)? {
-            Some(map) => Arc::get_mut(map).and_then(Mapping::bytes_mut),
-            None => None,
-        };
-        let layout = match bytes {
-            Some(bytes) => {
-                bytes[..samples.len()].copy_from_slice(samples);
-                bytes[samples.len()..total].copy_from_slice(&meta);
-                layout_of(trace, &meta)
-            }
-            None => pwrite_trace(fd.as_fd(), trace, &meta)?,
-        };
-        Ok((fd, layout))
     }
 }

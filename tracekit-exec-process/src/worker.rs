@@ -17,8 +17,8 @@ use tracekit_core::{Error, Plan, Trace};
 
 use crate::{
     ProcessError,
-    segment::{self, MappingCache},
-    sys,
+    mapping_cache::MappingCache,
+    segment, sys,
     wire::{MAX_MESSAGE, Reply, Request, SegmentLayout, Status},
 };
 

@@ -12,7 +12,7 @@ use std::{f64::consts::TAU, process::ExitCode, time::Instant};
 
 use rand::{SeedableRng, rngs::StdRng};
 use rand_distr::{Distribution, StandardNormal};
-use tracekit::{dsp, prelude::*};
+use tracekit::{prelude::*, spec};
 
 /// 2^20 samples at 1 MS/s: sin 10 kHz + 0.1 sin 30 kHz + 0.01 N(0, 1).
 fn capture() -> Result<Trace, Error> {
@@ -28,36 +28,10 @@ fn capture() -> Result<Trace, Error> {
     Ok(Trace::new(samples, rate)?)
 }
 
-/// A built-in stage, built by kind name from the registry.
-fn stage(name: &str, kind: &str, params: &[(&str, ParamValue)]) -> Result<Step, Error> {
-    let params: Params = params
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), v.clone()))
-        .collect();
-    Ok(Step::boxed(name, dsp::build(kind, &params)?))
-}
-
-/// Filters, FFT and metrics all read the input; `merge` averages the filters.
+/// The demo's fan-out: filters, FFT and metrics all read the input; `merge`
+/// averages the filters (`examples/pipelines/fanout.toml`).
 fn steps() -> Result<Vec<Step>, Error> {
-    Ok(vec![
-        stage("lowpass", "lowpass", &[("cutoff", 50e3.into())])?.input(INPUT),
-        stage("highpass", "highpass", &[("cutoff", 1e3.into())])?.input(INPUT),
-        stage(
-            "bandpass",
-            "bandpass",
-            &[("low", 1e3.into()), ("high", 50e3.into())],
-        )?
-        .input(INPUT),
-        stage(
-            "fft",
-            "fft",
-            &[("window", "hann".into()), ("scale", "db".into())],
-        )?
-        .input(INPUT),
-        stage("metrics", "spectral_metrics", &[])?.input(INPUT),
-        stage("merge", "merge", &[("op", "mean".into())])?
-            .inputs(["lowpass", "highpass", "bandpass"]),
-    ])
+    Ok(spec::load(spec::FAN_OUT)?.into_pipeline().into_steps())
 }
 
 fn main() -> ExitCode {

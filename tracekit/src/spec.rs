@@ -42,6 +42,21 @@ use tracekit_core::{ParamValue, Params, Pipeline, Step};
 
 use crate::{Error, ExecutorKind, ParallelPipeline};
 
+/// The fan-out pipeline of `tracekit demo` and of the `parallel_pipeline`
+/// example, defined once as a spec (`examples/pipelines/fanout.toml`):
+/// three Butterworth filters, an FFT and the spectral metrics read the input,
+/// and `merge` averages the three filters.
+///
+/// ```
+/// let p = tracekit::spec::load(tracekit::spec::FAN_OUT)?;
+/// assert_eq!(
+///     p.get_execution_order(),
+///     vec![vec!["lowpass", "highpass", "bandpass", "fft", "metrics"], vec!["merge"]]
+/// );
+/// # Ok::<(), tracekit::Error>(())
+/// ```
+pub const FAN_OUT: &str = include_str!("../examples/pipelines/fanout.toml");
+
 /// A value as read from a spec file, with the line it came from (TOML only).
 struct Entry {
     key: String,

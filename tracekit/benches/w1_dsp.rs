@@ -2,18 +2,15 @@
 //! `bandpass` 1-50 kHz (order 4, zero-phase) and `fft` (hann, dB), all four
 //! reading `input` (2^20 samples); sequential against two process workers.
 //!
-//! `cargo bench -p tracekit-exec-process --features dsp-bench --bench w1_dsp`
+//! `cargo bench -p tracekit --bench w1_dsp` (here, where the stage library
+//! and the process executor are both dependencies)
 
 use std::time::{Duration, Instant};
 
-use tracekit_core::{
-    Executor, INPUT, ParamValue, Params, Pipeline, SequentialExecutor, Step, Trace,
+use tracekit::{
+    INPUT, ParamValue, Params, Pipeline, Step, Trace,
+    exec::{Executor, ProcessExecutor, SequentialExecutor},
 };
-use tracekit_exec_process::ProcessExecutor;
-
-mod common;
-
-use common::input;
 
 fn step(name: &str, kind: &str, params: &[(&str, ParamValue)]) -> Step {
     let params: Params = params
@@ -22,9 +19,26 @@ fn step(name: &str, kind: &str, params: &[(&str, ParamValue)]) -> Step {
         .collect();
     Step::boxed(
         name,
-        tracekit_dsp::build(kind, &params).expect("a built-in stage"),
+        tracekit::dsp::build(kind, &params).expect("a built-in stage"),
     )
     .input(INPUT)
+}
+
+/// The standard input: 1 MS/s, sin 10 kHz + 0.1 sin 30 kHz + a little noise.
+fn input(n: usize) -> Trace {
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let samples = (0..n)
+        .map(|k| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let noise = (seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+            let t = k as f64 * 1e-6;
+            let w = 2.0 * std::f64::consts::PI;
+            (w * 1e4 * t).sin() + 0.1 * (w * 3e4 * t).sin() + 0.01 * noise
+        })
+        .collect();
+    Trace::new(samples, 1e6).expect("a valid rate")
 }
 
 fn time(p: &Pipeline, e: &dyn Executor, x: &Trace, runs: usize) -> Duration {
