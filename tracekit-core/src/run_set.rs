@@ -100,10 +100,8 @@ pub struct RunSet<'p, O = Trace> {
     inputs: &'p [Trace],
     window: usize,
     keep_going: bool,
-    /// By input: the run while it is open.
-    runs: Vec<Option<Box<OpenRun<'p, O>>>>,
-    /// The inputs whose runs are open, ascending.
-    open: Vec<usize>,
+    /// The open runs with their inputs, ascending by input.
+    open: Vec<(usize, OpenRun<'p, O>)>,
     /// The next input to admit.
     next: usize,
     /// By input: the result once its run is over (`None` for inputs not run).
@@ -122,8 +120,7 @@ impl<'p, O: StageOutput> RunSet<'p, O> {
             inputs,
             window: window.max(1),
             keep_going: false,
-            runs: inputs.iter().map(|_| None).collect(),
-            open: Vec::with_capacity(window.clamp(1, 64)),
+            open: Vec::new(),
             next: 0,
             results: inputs.iter().map(|_| None).collect(),
             failed_input: None,
@@ -158,14 +155,16 @@ impl<'p, O: StageOutput> RunSet<'p, O> {
             && self.failed_input.is_none()
         {
             let n = self.plan.len();
-            self.runs[self.next] = Some(Box::new(OpenRun {
-                schedule: self.plan.schedule(),
-                outputs: (0..n).map(|_| None).collect(),
-                records: vec![StageRecord::default(); n],
-                start: Instant::now(),
-                error: None,
-            }));
-            self.open.push(self.next);
+            self.open.push((
+                self.next,
+                OpenRun {
+                    schedule: self.plan.schedule(),
+                    outputs: (0..n).map(|_| None).collect(),
+                    records: vec![StageRecord::default(); n],
+                    start: Instant::now(),
+                    error: None,
+                },
+            ));
             self.next += 1;
         }
     }
@@ -180,7 +179,7 @@ impl<'p, O: StageOutput> RunSet<'p, O> {
     /// Takes a runnable stage of `input`, the earliest in [`Plan::order`]
     /// (for a worker that keeps to the input it works on).
     pub fn next_task_for(&mut self, input: usize) -> Option<Task> {
-        let run = self.runs.get_mut(input)?.as_mut()?;
+        let run = self.run_mut(input)?;
         let stage = run.schedule.next_ready()?;
         self.in_flight += 1;
         Some(Task { input, stage })
@@ -194,10 +193,8 @@ impl<'p, O: StageOutput> RunSet<'p, O> {
     }
 
     fn take_first(&mut self, accept: impl Fn(&OpenRun<'p, O>) -> bool) -> Option<Task> {
-        for &input in &self.open {
-            let Some(run) = self.runs[input].as_mut() else {
-                continue;
-            };
+        for (input, run) in &mut self.open {
+            let input = *input;
             if !accept(run) {
                 continue;
             }
@@ -214,7 +211,7 @@ impl<'p, O: StageOutput> RunSet<'p, O> {
     /// `false` if it is not: what the backend computes for it must then be
     /// discarded, not completed.
     pub fn take(&mut self, task: Task) -> bool {
-        let Some(run) = self.runs.get_mut(task.input).and_then(Option::as_mut) else {
+        let Some(run) = self.run_mut(task.input) else {
             return false;
         };
         let taken = run.schedule.take(task.stage);
@@ -236,7 +233,7 @@ impl<'p, O: StageOutput> RunSet<'p, O> {
 
     /// Whether the run of `input` is open: admitted and not over.
     pub fn is_open(&self, input: usize) -> bool {
-        self.runs.get(input).is_some_and(Option::is_some)
+        self.run(input).is_some()
     }
 
     /// Whether the batch is over: no run open and none left to admit.
@@ -247,13 +244,13 @@ impl<'p, O: StageOutput> RunSet<'p, O> {
     /// When the run of `input` started (stage records count from it), while
     /// it is open.
     pub fn run_start(&self, input: usize) -> Option<Instant> {
-        Some(self.runs.get(input)?.as_ref()?.start)
+        Some(self.run(input)?.start)
     }
 
     /// The output of `stage` in the open run of `input`, if it was computed
     /// and not yet released.
     pub fn output(&self, input: usize, stage: usize) -> Option<&O> {
-        self.runs.get(input)?.as_ref()?.outputs.get(stage)?.as_ref()
+        self.run(input)?.outputs.get(stage)?.as_ref()
     }
 
     /// Every output held by the open runs.
@@ -263,7 +260,20 @@ impl<'p, O: StageOutput> RunSet<'p, O> {
     }
 
     fn open_runs(&self) -> impl Iterator<Item = &OpenRun<'p, O>> + '_ {
-        self.open.iter().filter_map(|&i| self.runs[i].as_deref())
+        self.open.iter().map(|(_, run)| run)
+    }
+
+    fn position(&self, input: usize) -> Option<usize> {
+        self.open.binary_search_by_key(&input, |(i, _)| *i).ok()
+    }
+
+    fn run(&self, input: usize) -> Option<&OpenRun<'p, O>> {
+        Some(&self.open[self.position(input)?].1)
+    }
+
+    fn run_mut(&mut self, input: usize) -> Option<&mut OpenRun<'p, O>> {
+        let position = self.position(input)?;
+        Some(&mut self.open[position].1)
     }
 
     /// Reports a task taken before: its output and record, or its error.
@@ -273,10 +283,11 @@ impl<'p, O: StageOutput> RunSet<'p, O> {
     /// and then, unless the batch keeps going, stops the inputs after this
     /// one. Tasks of runs already over are ignored.
     pub fn complete(&mut self, task: Task, result: Result<(O, StageRecord), Error>) {
-        let Some(run) = self.runs.get_mut(task.input).and_then(Option::as_mut) else {
+        let Some(position) = self.position(task.input) else {
             return;
         };
         self.in_flight = self.in_flight.saturating_sub(1);
+        let run = &mut self.open[position].1;
         match result {
             Ok((output, record)) => {
                 run.outputs[task.stage] = Some(output);
@@ -300,9 +311,14 @@ impl<'p, O: StageOutput> RunSet<'p, O> {
 
     /// Stops the open runs of inputs after `input`: they start no more stages.
     fn stop_after(&mut self, input: usize) {
-        let later: Vec<usize> = self.open.iter().copied().filter(|&i| i > input).collect();
+        let later: Vec<usize> = self
+            .open
+            .iter()
+            .map(|(i, _)| *i)
+            .filter(|&i| i > input)
+            .collect();
         for i in later {
-            if let Some(run) = self.runs[i].as_mut() {
+            if let Some(run) = self.run_mut(i) {
                 run.schedule.stop();
             }
             self.close_if_over(i);
@@ -311,16 +327,13 @@ impl<'p, O: StageOutput> RunSet<'p, O> {
 
     /// Ends the run of `input` once nothing of it runs and nothing may start.
     fn close_if_over(&mut self, input: usize) {
-        if !self.runs[input]
-            .as_ref()
-            .is_some_and(|run| run.schedule.is_finished())
-        {
-            return;
-        }
-        let Some(run) = self.runs[input].take() else {
+        let Some(position) = self.position(input) else {
             return;
         };
-        self.open.retain(|&i| i != input);
+        if !self.open[position].1.schedule.is_finished() {
+            return;
+        }
+        let (_, run) = self.open.remove(position);
         let stopped = self.failed_input.is_some_and(|f| input > f);
         self.results[input] = match run.error {
             Some(error) => Some(Err(error)),
@@ -396,7 +409,7 @@ impl<'p> RunSet<'p, Trace> {
     /// The input traces of `task`'s stage, from its run's outputs; `None`
     /// if one is missing (the task is not runnable).
     pub fn gather(&self, task: Task) -> Option<Vec<&Trace>> {
-        let run = self.runs.get(task.input)?.as_ref()?;
+        let run = self.run(task.input)?;
         self.plan
             .graph()
             .gather(task.stage, self.inputs.get(task.input)?, |d| {
