@@ -58,7 +58,8 @@ fn next_state_id() -> u64 {
 /// ```
 pub struct Pipeline {
     steps: Vec<Step>,
-    graph: Graph,
+    /// Boxed so that a [`Plan`] borrows only heap memory (see there).
+    graph: Box<Graph>,
     output: usize,
     last: Option<Run>,
     stage_timeout: Option<Duration>,
@@ -74,7 +75,7 @@ impl Pipeline {
         let output = steps.len() - 1;
         Ok(Pipeline {
             steps,
-            graph,
+            graph: Box::new(graph),
             output,
             last: None,
             stage_timeout: None,

@@ -17,6 +17,13 @@ use crate::{
 /// Made by [`Pipeline::plan`](crate::Pipeline::plan). Backends read the
 /// wiring from it, drive a [`Schedule`] (or a [`RunSet`](crate::RunSet)) per
 /// run, and call every stage through [`Plan::run_stage`].
+///
+/// A plan borrows only heap memory (the pipeline's steps and its graph),
+/// never the [`Pipeline`](crate::Pipeline) value itself, which may live on
+/// a thread's stack. Backends may rely on it: the process executor's
+/// workers are forked from a thread of its own and read the plan in a copy
+/// of the parent's memory, where the stacks of the other threads are free
+/// memory.
 #[derive(Debug, Clone)]
 pub struct Plan<'a> {
     steps: &'a [Step],
