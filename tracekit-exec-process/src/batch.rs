@@ -18,7 +18,7 @@ use crate::{
     inputs::InputCache,
     reply::{Answered, Output, Replies, death},
     segment::{Recycler, Segment},
-    sys,
+    sys::{self, Forker},
     wire::{Request, Status},
     worker::{Received, Worker},
 };
@@ -107,10 +107,10 @@ impl<'p, 'c> Batch<'p, 'c> {
 
     /// Runs every task of the set on the workers in `slots`, forking
     /// workers where slots are empty.
-    pub(crate) fn drive(&mut self, slots: &mut [Option<Worker>]) {
+    pub(crate) fn drive(&mut self, slots: &mut [Option<Worker>], forker: &mut Forker) {
         self.jobs = (0..slots.len()).map(|_| None).collect();
         loop {
-            let progressed = self.dispatch(slots);
+            let progressed = self.dispatch(slots, forker);
             if self.jobs.iter().all(Option::is_none) {
                 // Nothing runs: the set is finished, or what could not be
                 // sent was completed with its error (then go on). A set that
@@ -127,7 +127,7 @@ impl<'p, 'c> Batch<'p, 'c> {
     }
 
     /// Sends runnable tasks to free workers; whether anything was sent or completed.
-    fn dispatch(&mut self, slots: &mut [Option<Worker>]) -> bool {
+    fn dispatch(&mut self, slots: &mut [Option<Worker>], forker: &mut Forker) -> bool {
         let mut progressed = false;
         for slot in 0..slots.len() {
             if self.jobs[slot].is_some() {
@@ -143,7 +143,7 @@ impl<'p, 'c> Batch<'p, 'c> {
             progressed = true;
             if slots[slot].is_none() {
                 let inherited = self.held_fds(slots);
-                match Worker::spawn(self.plan, &inherited) {
+                match Worker::spawn(forker, self.plan, &inherited) {
                     Ok(w) => slots[slot] = Some(w),
                     Err(e) => {
                         self.set.complete(task, Err(e));

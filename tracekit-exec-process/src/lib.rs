@@ -52,6 +52,17 @@
 //! # Ok::<(), tracekit_core::Error>(())
 //! ```
 //!
+//! # Workers live as long as their executor
+//!
+//! Each worker asks the kernel to kill it when its parent ends
+//! (`PR_SET_PDEATHSIG`), checking right after the request that the parent
+//! had not ended already: a killed parent, even by SIGKILL, leaves no worker
+//! running. The kernel sends that signal when the parent *thread* ends, so
+//! every worker of an executor is forked from one thread the executor owns
+//! (named `tracekit-forker`), never from the thread that happened to run
+//! first (which, in a C host's thread pool, may end at any time). That
+//! thread ends when the executor is dropped, after its workers.
+//!
 //! # Safety of the fork
 //!
 //! A worker is forked from a process that may run other threads; it holds
@@ -62,6 +73,21 @@
 //! workers and defers to the previous hook elsewhere. Stages themselves
 //! should not print or take process-wide locks either (the same rule as for
 //! Python's `fork` start method).
+//!
+//! A worker runs its stages on the forker thread's stack (8 MiB), in a copy
+//! of the parent's memory in which the other threads' stacks are free
+//! memory: a stage (a C callback's user data, say) should not rely on data
+//! that lives on the stack of the thread that started the run, once it
+//! starts threads of its own.
+//!
+//! A stage that calls `exit()` (a C callback's `exit`, Rust's
+//! [`std::process::exit`]) ends its worker only: with glibc, the worker
+//! leaves with `_exit` and that status before any exit handler of the parent
+//! runs, so the parent's `atexit` handlers and C++ destructors do not run in
+//! it and its copies of the parent's stdio buffers are not written out a
+//! second time. The run gets [`ProcessError::WorkerExited`] with the status
+//! and the stage, and the worker is replaced. (`quick_exit` runs the
+//! parent's `at_quick_exit` handlers.)
 #![deny(missing_docs)]
 
 mod batch;

@@ -5,7 +5,12 @@ use std::{sync::Arc, time::Duration};
 use tracekit_core::RunSet;
 
 use crate::{
-    batch::Batch, inputs::InputCache, reply::Output, segment::Recycler, sys, worker::Worker,
+    batch::Batch,
+    inputs::InputCache,
+    reply::Output,
+    segment::Recycler,
+    sys::{self, Forker},
+    worker::Worker,
 };
 
 /// The worker processes of one executor.
@@ -17,6 +22,8 @@ pub(crate) struct Pool {
     state_id: Option<u64>,
     /// The inputs of the last call, as written to segments.
     inputs: InputCache,
+    /// The thread every worker is forked from; it outlives them.
+    forker: Forker,
 }
 
 impl Pool {
@@ -31,6 +38,7 @@ impl Pool {
             },
             state_id: None,
             inputs: InputCache::default(),
+            forker: Forker::default(),
         }
     }
 
@@ -78,7 +86,7 @@ impl Pool {
             }
         }
         let mut batch = Batch::new(set, &self.recycler, limit, &mut self.inputs);
-        batch.drive(&mut self.slots);
+        batch.drive(&mut self.slots, &mut self.forker);
         let set = batch.into_set();
         self.inputs.end_call();
         set

@@ -17,6 +17,8 @@ use std::{
     panic::{AssertUnwindSafe, catch_unwind},
     ptr::NonNull,
     slice,
+    sync::mpsc,
+    thread::JoinHandle,
     time::{Duration, Instant},
 };
 
@@ -35,39 +37,259 @@ use nix::{
         uio::pwritev,
         wait::{WaitPidFlag, WaitStatus, waitpid},
     },
-    unistd::{ForkResult, Pid, fork, ftruncate},
+    unistd::{ForkResult, Pid, fork, ftruncate, getpid, getppid},
 };
+use tracekit_core::Plan;
 
 /// The most descriptors one message carries (the kernel allows 253).
 pub(crate) const MAX_FDS: usize = 250;
 
 // ---------------------------------------------------------------- processes
 
-/// Forks a child that runs `child` and leaves with `_exit` and its return
-/// value (101 if it panicked); the parent gets the child's pid.
+/// Why no worker could be forked: what failed, and the system's error.
+pub(crate) type ForkFailure = (&'static str, Errno);
+
+/// The stack of the forker thread, on which every worker runs its stages:
+/// as large as a main thread's usual one (it is reserved, not used, until
+/// a stage needs it).
+const FORKER_STACK: usize = 8 << 20;
+
+/// The exit status of a worker whose parent died before it could ask to
+/// die with it.
+const ORPHANED: i32 = 125;
+
+/// The thread that forks the workers of one pool.
 ///
-/// The child of a multi-threaded process holds copies of every lock other
-/// threads held at the fork; `child` must not take locks that other threads
-/// may hold (stdio, the environment).
-pub(crate) fn fork_child(child: impl FnOnce() -> i32) -> nix::Result<Pid> {
+/// A worker asks the kernel for SIGKILL when its parent dies
+/// (`PR_SET_PDEATHSIG`), so that no worker outlives the process that forked
+/// it. The kernel sends that signal when the parent *thread* ends, not the
+/// parent process: a worker forked from whichever thread ran first (a C
+/// host's pool thread, a scoped thread) would die with that thread while the
+/// pool still counts on it. So every worker of a pool is forked from this
+/// one thread, which the pool owns and which ends only when the pool is
+/// dropped, after its workers were reaped.
+///
+/// In a worker, the stacks of the parent's other threads are memory that
+/// glibc hands to the threads the worker starts: what a worker runs lives
+/// on the heap (its closure is boxed, and a [`Plan`] borrows only heap
+/// memory, see its documentation).
+#[derive(Debug, Default)]
+pub(crate) struct Forker {
+    /// The thread and the way to it, once started.
+    thread: Option<ForkerThread>,
+}
+
+#[derive(Debug)]
+struct ForkerThread {
+    requests: mpsc::Sender<ForkRequest>,
+    handle: JoinHandle<()>,
+    /// The process that started it: a copy made by a host's own `fork` has
+    /// the handle but not the thread.
+    owner: u32,
+}
+
+/// What a worker runs after the fork; gives its exit status.
+type ChildMain = Box<dyn FnOnce() -> i32 + Send + 'static>;
+
+struct ForkRequest {
+    child: ChildMain,
+    answer: mpsc::SyncSender<nix::Result<Pid>>,
+}
+
+impl Forker {
+    /// Forks, on the forker thread, a child that runs `child(&plan)` and
+    /// leaves with `_exit` and its return value (101 if it panicked); gives
+    /// the child's pid. The child dies by SIGKILL when this process does.
+    ///
+    /// The child of a multi-threaded process holds copies of every lock other
+    /// threads held at the fork; `child` must not take locks that other
+    /// threads may hold (stdio, the environment).
+    pub(crate) fn fork<'p>(
+        &mut self,
+        plan: Plan<'p>,
+        child: impl FnOnce(&Plan<'p>) -> i32 + Send + 'static,
+    ) -> Result<Pid, ForkFailure> {
+        let main: Box<dyn FnOnce() -> i32 + Send + 'p> = Box::new(move || child(&plan));
+        // SAFETY:
+        // - Only the lifetime changes: `Box<dyn FnOnce() -> i32 + Send + 'p>`
+        //   and its `'static` form have the same layout.
+        // - In this process the forker thread never calls `main`: it forks,
+        //   and drops `main` before it answers (`serve_forks`), or drops the
+        //   request unanswered; this function returns only after one or the
+        //   other (`recv` below), so nothing borrowed for `'p` is used after
+        //   `'p`.
+        // - In the child, `main` runs in a copy of this process's memory as
+        //   it was at the fork. What it borrows for `'p` is the plan's
+        //   borrows, which are heap memory only (`Plan`'s documentation):
+        //   nothing in the child frees it, and it is not the stack of a
+        //   thread that the child does not have (glibc reuses those for the
+        //   child's new threads).
+        let main =
+            unsafe { std::mem::transmute::<Box<dyn FnOnce() -> i32 + Send + 'p>, ChildMain>(main) };
+        let (answer, answered) = mpsc::sync_channel(1);
+        let mut request = ForkRequest {
+            child: main,
+            answer,
+        };
+        // One retry: a thread found gone is started again.
+        for _ in 0..2 {
+            let requests = self.requests()?;
+            match requests.send(request) {
+                Ok(()) => {
+                    return answered
+                        .recv()
+                        .unwrap_or(Err(Errno::EPIPE))
+                        .map_err(|e| ("fork a worker process", e));
+                }
+                Err(mpsc::SendError(back)) => {
+                    request = back;
+                    self.thread = None;
+                }
+            }
+        }
+        Err(("reach the thread that forks the workers", Errno::EPIPE))
+    }
+
+    /// The way to the forker thread, started now if this process has none.
+    fn requests(&mut self) -> Result<&mpsc::Sender<ForkRequest>, ForkFailure> {
+        let me = std::process::id();
+        if let Some(stale) = self.thread.take_if(|t| t.owner != me) {
+            // A copy of the pool in a host's forked child: the thread is not
+            // in this process; joining or detaching it would act on a thread
+            // of another process.
+            std::mem::forget(stale);
+        }
+        if self.thread.is_none() {
+            let (requests, received) = mpsc::channel();
+            let handle = std::thread::Builder::new()
+                .name("tracekit-forker".into())
+                .stack_size(FORKER_STACK)
+                .spawn(move || serve_forks(&received))
+                .map_err(|e| {
+                    let errno = e.raw_os_error().map_or(Errno::EAGAIN, Errno::from_raw);
+                    ("start the thread that forks the workers", errno)
+                })?;
+            self.thread = Some(ForkerThread {
+                requests,
+                handle,
+                owner: me,
+            });
+        }
+        match &self.thread {
+            Some(t) => Ok(&t.requests),
+            None => unreachable!("the forker thread was just started"),
+        }
+    }
+}
+
+impl Drop for Forker {
+    fn drop(&mut self) {
+        if let Some(ForkerThread {
+            requests,
+            handle,
+            owner,
+        }) = self.thread.take()
+        {
+            if owner == std::process::id() {
+                drop(requests);
+                let _ = handle.join();
+            } else {
+                std::mem::forget((requests, handle));
+            }
+        }
+    }
+}
+
+/// The forker thread's loop: fork for each request, until the pool goes.
+fn serve_forks(requests: &mpsc::Receiver<ForkRequest>) {
+    while let Ok(ForkRequest { child, answer }) = requests.recv() {
+        // `fork_child` drops `child` (in this process) before it returns.
+        let forked = fork_child(child);
+        let _ = answer.send(forked);
+    }
+}
+
+/// Forks a child that runs `child` and leaves with `_exit`; see [`Forker::fork`].
+fn fork_child(child: ChildMain) -> nix::Result<Pid> {
+    let parent = getpid();
     // SAFETY:
     // - fork is unsafe because the child of a multi-threaded process has only
     //   the calling thread, and locks held by other threads stay held in it.
     // - The child runs `child` only, whose contract (above, and the worker
     //   loop's design) is to take no lock another thread may hold: it uses
     //   system calls, the allocator (made fork-safe by glibc's atfork
-    //   handlers) and the pipeline's stages.
+    //   handlers) and the pipeline's stages. The calling thread (the forker)
+    //   holds no lock at all here.
     // - The child never returns from this function: it leaves with `_exit`, so
     //   no destructor of the parent's state runs twice and no stdio buffer is
     //   flushed twice.
     match unsafe { fork() }? {
-        ForkResult::Parent { child } => Ok(child),
+        ForkResult::Parent { child: pid } => {
+            drop(child);
+            Ok(pid)
+        }
         ForkResult::Child => {
+            die_with(parent);
+            leave_on_exit();
             let code = catch_unwind(AssertUnwindSafe(child)).unwrap_or(101);
             // SAFETY:
             // - `_exit` has no preconditions; it ends the process at once,
             //   without atexit handlers or stdio flushing (the parent's).
             unsafe { libc::_exit(code) }
+        }
+    }
+}
+
+/// In a new child: asks for SIGKILL when the parent (thread) ends, and
+/// leaves at once if `parent` ended before the request was made (the signal
+/// would never come).
+fn die_with(parent: Pid) {
+    let armed = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).is_ok();
+    // After the request, a parent that ends sends the signal; before it, the
+    // child was handed to another process (init or a subreaper).
+    if !armed || getppid() != parent {
+        // SAFETY: `_exit` has no preconditions; see `fork_child`.
+        unsafe { libc::_exit(ORPHANED) }
+    }
+}
+
+/// In a new child: makes `exit` (a C callback's, or Rust's
+/// `std::process::exit`) end the process with `_exit` and its status before
+/// any other exit handler runs, so that the parent's atexit handlers and
+/// C++ destructors do not run in it and its copies of the parent's stdio
+/// buffers are not flushed a second time.
+///
+/// glibc runs exit handlers last registered first, and this one is
+/// registered right after the fork; handlers that a stage registers later
+/// (its own) run before it. The thread-local destructors of the calling
+/// thread run before any handler. Elsewhere than glibc, `exit` is not
+/// intercepted (it runs the parent's handlers).
+fn leave_on_exit() {
+    #[cfg(target_env = "gnu")]
+    {
+        unsafe extern "C" {
+            /// glibc's `on_exit(3)`: `function(status, arg)` runs in `exit`.
+            fn on_exit(
+                function: extern "C" fn(libc::c_int, *mut c_void),
+                arg: *mut c_void,
+            ) -> libc::c_int;
+        }
+        extern "C" fn leave_at_once(status: libc::c_int, _: *mut c_void) {
+            // SAFETY: `_exit` has no preconditions; it is what `exit` would
+            // end with, minus the handlers and the stdio flushing.
+            unsafe { libc::_exit(status) }
+        }
+        // SAFETY:
+        // - `leave_at_once` is a valid `extern "C"` function for the whole
+        //   life of the process, and ignores its argument (null).
+        // - glibc's `on_exit` takes its exit-handler lock, which another
+        //   thread of the parent held at the fork only if it was itself
+        //   registering an exit handler at that instant; `exit` takes the
+        //   same lock, so a stage calling `exit` would meet it anyway.
+        // - If registering fails (no memory), `exit` runs the parent's
+        //   handlers as it would without this; nothing unsound follows.
+        unsafe {
+            on_exit(leave_at_once, std::ptr::null_mut());
         }
     }
 }

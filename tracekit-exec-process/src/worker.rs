@@ -18,7 +18,8 @@ use tracekit_core::{Error, Plan, Trace};
 use crate::{
     ProcessError,
     mapping_cache::MappingCache,
-    segment, sys,
+    segment,
+    sys::{self, Forker},
     wire::{MAX_MESSAGE, Reply, Request, SegmentLayout, Status},
 };
 
@@ -60,32 +61,34 @@ pub(crate) enum Received {
 }
 
 impl Worker {
-    /// Forks a worker that serves stages of `plan`. `inherited` are the
-    /// parent's descriptors that the child must close (other workers' sockets).
-    pub(crate) fn spawn(plan: &Plan<'_>, inherited: &[RawFd]) -> Result<Worker, Error> {
+    /// Forks, through `forker`, a worker that serves stages of `plan`.
+    /// `inherited` are the parent's descriptors that the child must close
+    /// (other workers' sockets).
+    pub(crate) fn spawn(
+        forker: &mut Forker,
+        plan: &Plan<'_>,
+        inherited: &[RawFd],
+    ) -> Result<Worker, Error> {
         install_quiet_panic_hook();
-        let (parent_end, child_end) = sys::socket_pair().map_err(|source| ProcessError::Spawn {
-            what: "create a worker socket",
-            source,
-        })?;
+        let (parent_end, child_end) =
+            sys::socket_pair().map_err(|e| spawn_error("create a worker socket", e))?;
         let closing: Vec<RawFd> = inherited
             .iter()
             .copied()
             .chain([sys::raw(&parent_end)])
             .collect();
-        let pid = sys::fork_child(|| {
-            IN_WORKER.store(true, Ordering::Relaxed);
-            sys::close_inherited(&closing);
-            // The parent enforces the time limit (it kills the worker, or
-            // discards a late result): the worker only times its stages.
-            let plan = plan.clone().with_stage_timeout(None);
-            serve(&plan, &child_end)
-        })
-        .map_err(|source| ProcessError::Spawn {
-            what: "fork a worker process",
-            source,
-        })?;
-        drop(child_end);
+        // The parent enforces the time limit (it kills the worker, or
+        // discards a late result): the worker only times its stages.
+        let plan = plan.clone().with_stage_timeout(None);
+        // The child owns its end of the socket; the parent's copy closes when
+        // the forker drops the closure, right after the fork.
+        let pid = forker
+            .fork(plan, move |plan| {
+                IN_WORKER.store(true, Ordering::Relaxed);
+                sys::close_inherited(&closing);
+                serve(plan, &child_end)
+            })
+            .map_err(|(what, e)| spawn_error(what, e))?;
         Ok(Worker {
             pid,
             sock: parent_end,
@@ -233,6 +236,12 @@ fn failure(status: Status, text: &str, nanos: u64) -> Outcome {
         nanos,
     };
     (reply, fd)
+}
+
+/// The error for a worker that could not be started: out of descriptors,
+/// or another failure of `what`.
+fn spawn_error(what: &'static str, source: Errno) -> Error {
+    ProcessError::Spawn { what, source }.into()
 }
 
 /// Runs one request (a chain of stages) in the worker, replying per stage.

@@ -126,39 +126,64 @@ pub(crate) fn open_fds() -> usize {
 
 /// The processes whose parent is this process (zombies included).
 pub(crate) fn children() -> Vec<i32> {
-    let me = std::process::id() as i32;
+    children_of(std::process::id() as i32)
+}
+
+/// The state letter and parent of process `pid` (from `/proc/PID/stat`), if
+/// it exists.
+fn state_and_parent(pid: i32) -> Option<(char, i32)> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name (which may hold spaces) in ")".
+    let rest = stat.rfind(')').map(|i| &stat[i + 2..])?;
+    let mut fields = rest.split(' ');
+    let state = fields.next()?.chars().next()?;
+    let ppid = fields.next()?.parse::<i32>().ok()?;
+    Some((state, ppid))
+}
+
+/// The processes whose parent is `parent` (zombies included).
+pub(crate) fn children_of(parent: i32) -> Vec<i32> {
     let mut out = Vec::new();
     for entry in fs::read_dir("/proc").unwrap().flatten() {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
             continue;
         };
-        let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // The fields after the command name (which may hold spaces) in ")".
-        let Some(rest) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
-            continue;
-        };
-        let ppid = rest.split(' ').nth(1).and_then(|s| s.parse::<i32>().ok());
-        if ppid == Some(me) {
+        if state_and_parent(pid).is_some_and(|(_, ppid)| ppid == parent) {
             out.push(pid);
         }
     }
     out
 }
 
+/// Whether process `pid` exists and is not a zombie.
+pub(crate) fn is_alive(pid: i32) -> bool {
+    state_and_parent(pid).is_some_and(|(state, _)| !matches!(state, 'Z' | 'X'))
+}
+
 /// Waits until a child process of this one sleeps in a
 /// `Fault::SleepReporting` stage; gives its pid.
 pub(crate) fn sleeping_worker() -> i32 {
-    let me = std::process::id();
-    for _ in 0..500 {
-        for pid in children() {
+    sleeping_workers_of(std::process::id() as i32, 1)[0]
+}
+
+/// Waits until `n` child processes of `parent` sleep in
+/// `Fault::SleepReporting` stages; gives their pids.
+pub(crate) fn sleeping_workers_of(parent: i32, n: usize) -> Vec<i32> {
+    let mut found = Vec::new();
+    for _ in 0..1000 {
+        for pid in children_of(parent) {
             let path = std::env::temp_dir().join(format!("tracekit-exec-process-test-{pid}"));
-            if pid as u32 != me && std::fs::remove_file(&path).is_ok() {
-                return pid;
+            if pid != parent && std::fs::remove_file(&path).is_ok() {
+                found.push(pid);
             }
+        }
+        if found.len() >= n {
+            return found;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    panic!("no worker reported sleeping");
+    panic!(
+        "{} of {n} workers of {parent} reported sleeping",
+        found.len()
+    );
 }
