@@ -44,6 +44,8 @@ struct Job {
     /// The segments the chain reads, held until it ends: the worker may
     /// still map them (a stage may pass its input through).
     hold: Vec<Segment>,
+    /// The number the worker gave the request: its replies repeat it.
+    seq: u64,
 }
 
 impl Job {
@@ -156,13 +158,14 @@ impl<'p, 'c> Batch<'p, 'c> {
             };
             let chain = chain_from(self.plan, task.stage);
             match self.send(worker, task, &chain) {
-                Ok(hold) => {
+                Ok((hold, seq)) => {
                     self.jobs[slot] = Some(Job {
                         input: task.input,
                         chain,
                         wanted: true,
                         sent: Instant::now(),
                         hold,
+                        seq,
                     });
                 }
                 Err(Unsent::Dead(_)) if tries + 1 < MAX_SEND_TRIES => {
@@ -203,7 +206,7 @@ impl<'p, 'c> Batch<'p, 'c> {
     }
 
     /// The segment of `input`'s trace, written now if this call has not yet.
-    fn input_segment(&mut self, input: usize) -> Result<Segment, String> {
+    fn input_segment(&mut self, input: usize) -> Result<Segment, ProcessError> {
         if let Some(segment) = self.input_segments.get(&input) {
             return Ok(segment.clone());
         }
@@ -214,13 +217,13 @@ impl<'p, 'c> Batch<'p, 'c> {
     }
 
     /// Sends `chain` (starting at `task`'s stage) to `worker`; gives the
-    /// segments it reads.
+    /// segments it reads and the request's number.
     fn send(
         &mut self,
         worker: &Worker,
         task: Task,
         chain: &VecDeque<usize>,
-    ) -> Result<Vec<Segment>, Unsent> {
+    ) -> Result<(Vec<Segment>, u64), Unsent> {
         let mut positions: HashMap<Source, u32> = HashMap::new();
         let mut segments: Vec<Segment> = Vec::new();
         let mut inputs = Vec::new();
@@ -250,13 +253,14 @@ impl<'p, 'c> Batch<'p, 'c> {
             .chain(outputs.iter().map(AsFd::as_fd))
             .collect();
         let request = Request {
+            seq: 0,
             stages: chain.iter().map(|&s| s as u32).collect(),
             segments: segments.iter().map(|s| s.layout).collect(),
             inputs,
             outputs: outputs.len() as u32,
         };
-        worker.send(&request, &fds).map_err(Unsent::Dead)?;
-        Ok(segments)
+        let seq = worker.send(request, &fds).map_err(Unsent::Dead)?;
+        Ok((segments, seq))
     }
 
     /// Waits for replies, deaths and time limits of busy workers, and handles them.
@@ -340,13 +344,38 @@ impl<'p, 'c> Batch<'p, 'c> {
             sent: job.sent,
         };
         let wanted = job.wanted;
-        let (reply, fd) = match worker.receive() {
+        let stage = answered.task.stage;
+        let step = || self.plan.name(stage).to_owned();
+        let (reply, fd) = match worker.receive(job.seq, stage) {
             Received::Reply(reply, fd) => (reply, fd),
-            Received::Gone(status) => {
+            ended => {
+                let error = match ended {
+                    Received::Gone(status) => death(self.plan, stage, answered.pid, status),
+                    Received::Malformed(problem) => ProcessError::MalformedReply {
+                        step: step(),
+                        worker: slot + 1,
+                        pid: answered.pid,
+                        problem,
+                    }
+                    .into(),
+                    Received::NoDescriptors(source) => ProcessError::OutOfDescriptors {
+                        what: format!(
+                            "receive the output of stage '{}' from worker {} (pid {})",
+                            step(),
+                            slot + 1,
+                            answered.pid
+                        ),
+                        step: Some(step()),
+                        source,
+                        limit: sys::descriptor_limit() as u64,
+                    }
+                    .into(),
+                    Received::Reply(..) => unreachable!("handled above"),
+                };
+                // The worker was reaped, or killed and reaped.
                 slots[slot] = None;
                 self.jobs[slot] = None;
                 if wanted {
-                    let error = death(self.plan, answered.task.stage, answered.pid, status);
                     self.set.complete(answered.task, Err(error));
                 }
                 return;
@@ -382,7 +411,7 @@ impl<'p, 'c> Batch<'p, 'c> {
 /// Why a task could not be sent.
 enum Unsent {
     /// The input trace could not be written to a segment.
-    Input(String),
+    Input(ProcessError),
     /// An input segment of the stage is missing (a bug).
     Missing,
     /// The worker's socket refused the request.
@@ -392,11 +421,7 @@ enum Unsent {
 impl Unsent {
     fn into_error(self, step: &str) -> Error {
         match self {
-            Unsent::Input(message) => ProcessError::SharedMemory {
-                what: "input trace".into(),
-                message,
-            }
-            .into(),
+            Unsent::Input(e) => e.into(),
             Unsent::Missing => Error::Internal(format!("inputs of stage '{step}' are not ready")),
             Unsent::Dead(source) => ProcessError::Send {
                 step: step.to_owned(),

@@ -106,6 +106,50 @@ pub enum ProcessError {
         /// What was wrong with the reply.
         message: String,
     },
+
+    /// A message on a worker's socket was not the reply the parent waited
+    /// for: garbled, cut, stray (another request's number, another stage),
+    /// or with the wrong descriptors. The worker was killed and is replaced;
+    /// nothing it sent was used.
+    #[error("Worker {worker} (pid {pid}) running stage '{step}' sent a malformed reply: {problem}")]
+    MalformedReply {
+        /// The step the worker was running.
+        step: String,
+        /// The worker's number (1 is the first), as in the run's records.
+        worker: usize,
+        /// The worker's process id.
+        pid: i32,
+        /// What was wrong, with the numbers.
+        problem: String,
+    },
+
+    /// A descriptor could not be made (a socket, a shared-memory segment, a
+    /// descriptor received): this process, or a worker, has as many open as
+    /// it may (`EMFILE`), or the system has (`ENFILE`).
+    #[error("out of file descriptors: cannot {what}: {source}{}", limit_note(*source, *limit))]
+    OutOfDescriptors {
+        /// What could not be done, and where.
+        what: String,
+        /// The step it was for, where there is one.
+        step: Option<String>,
+        /// The system's error: `EMFILE` or `ENFILE`.
+        #[source]
+        source: Errno,
+        /// The most descriptors a process may have open (`RLIMIT_NOFILE`),
+        /// workers included.
+        limit: u64,
+    },
+}
+
+/// What `OutOfDescriptors` says about the limit that was met.
+fn limit_note(source: Errno, limit: u64) -> String {
+    match source {
+        Errno::EMFILE => {
+            format!(" (a process may have {limit} open; the limit is RLIMIT_NOFILE, `ulimit -n`)")
+        }
+        Errno::ENFILE => " (the system's table of open files is full: fs.file-max)".into(),
+        _ => String::new(),
+    }
 }
 
 impl ProcessError {
@@ -121,7 +165,9 @@ impl ProcessError {
             | ProcessError::Send { .. }
             | ProcessError::Wait(_)
             | ProcessError::SharedMemory { .. }
-            | ProcessError::Protocol { .. } => ErrorClass::Worker,
+            | ProcessError::Protocol { .. }
+            | ProcessError::MalformedReply { .. }
+            | ProcessError::OutOfDescriptors { .. } => ErrorClass::Worker,
         }
     }
 
@@ -133,7 +179,9 @@ impl ProcessError {
             | ProcessError::WorkerVanished { step, .. }
             | ProcessError::WorkerFailed { step, .. }
             | ProcessError::Send { step, .. }
-            | ProcessError::Protocol { step, .. } => Some(step),
+            | ProcessError::Protocol { step, .. }
+            | ProcessError::MalformedReply { step, .. } => Some(step),
+            ProcessError::OutOfDescriptors { step, .. } => step.as_deref(),
             ProcessError::Spawn { .. }
             | ProcessError::Wait(_)
             | ProcessError::SharedMemory { .. } => None,

@@ -6,6 +6,7 @@ use std::sync::{Arc, Weak};
 use tracekit_core::{SampleBuffer, Trace};
 
 use crate::{
+    ProcessError,
     segment::{self, Recycler, Segment, SegmentFd},
     sys::{self},
     wire,
@@ -55,13 +56,22 @@ impl InputCache {
         &mut self,
         trace: &Trace,
         recycler: &Arc<Recycler>,
-    ) -> Result<Segment, String> {
+    ) -> Result<Segment, ProcessError> {
         let meta = wire::encode_meta(trace.meta());
         if let Some(hit) = self.entries.iter_mut().find(|c| c.holds(trace, &meta)) {
             hit.used = true;
             return Ok(hit.segment.clone());
         }
-        let (fd, layout) = segment::write_trace(trace, recycler.take())?;
+        let into = match recycler.take() {
+            Some(fd) => fd,
+            None => sys::new_segment().map_err(|e| shared_memory_error(e, trace))?,
+        };
+        let (fd, layout) = segment::write_trace(trace, Some(into)).map_err(|message| {
+            ProcessError::SharedMemory {
+                what: "input trace".into(),
+                message,
+            }
+        })?;
         let segment = Segment {
             fd: SegmentFd::new(fd, recycler),
             layout,
@@ -97,5 +107,25 @@ impl InputCache {
     /// The descriptors of the remembered segments (a new worker closes them).
     pub(crate) fn raw_fds(&self) -> impl Iterator<Item = i32> + '_ {
         self.entries.iter().map(|c| sys::raw(&*c.segment.fd))
+    }
+}
+
+/// The error for a segment that could not be created for input `trace`.
+fn shared_memory_error(e: nix::errno::Errno, trace: &Trace) -> ProcessError {
+    if sys::is_out_of_descriptors(e) {
+        ProcessError::OutOfDescriptors {
+            what: format!(
+                "create a shared-memory segment for an input trace of {} samples",
+                trace.len()
+            ),
+            step: None,
+            source: e,
+            limit: sys::descriptor_limit() as u64,
+        }
+    } else {
+        ProcessError::SharedMemory {
+            what: "input trace".into(),
+            message: format!("cannot create a shared-memory segment: {e}"),
+        }
     }
 }

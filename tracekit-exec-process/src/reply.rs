@@ -7,12 +7,13 @@ use std::{
     time::{Duration, Instant},
 };
 
-use nix::sys::wait::WaitStatus;
+use nix::{errno::Errno, sys::wait::WaitStatus};
 use tracekit_core::{Error, Plan, StageOutput, StageRecord, Task, Trace};
 
 use crate::{
     ProcessError,
     segment::{self, Recycler, Segment, SegmentFd},
+    sys,
     wire::{Reply, Status},
 };
 
@@ -82,6 +83,21 @@ impl Replies<'_, '_> {
                 let message = text()?;
                 let pid = answered.pid;
                 return Err(ProcessError::WorkerFailed { step, pid, message }.into());
+            }
+            Status::NoDescriptors => {
+                let what = format!(
+                    "{}, in worker {} (pid {}) running stage '{step}'",
+                    reply.note,
+                    answered.slot + 1,
+                    answered.pid
+                );
+                return Err(ProcessError::OutOfDescriptors {
+                    what,
+                    step: Some(step),
+                    source: Errno::from_raw(reply.errno),
+                    limit: sys::descriptor_limit() as u64,
+                }
+                .into());
             }
         }
         if let Some(limit) = self.limit.filter(|&l| duration > l) {

@@ -366,9 +366,23 @@ pub(crate) fn await_readable(sock: BorrowedFd<'_>) -> nix::Result<()> {
     poll_readable(&[sock], Duration::from_millis(i32::MAX as u64)).map(drop)
 }
 
-/// Receives one message into `buf`; gives its length (0 at end of stream)
-/// and the descriptors that came with it, close-on-exec.
-pub(crate) fn recv(sock: BorrowedFd<'_>, buf: &mut [u8]) -> nix::Result<(usize, Vec<OwnedFd>)> {
+/// One message received by [`recv`].
+#[derive(Debug)]
+pub(crate) struct Packet {
+    /// Its length in bytes (0 at end of stream).
+    pub(crate) len: usize,
+    /// The descriptors that came with it, close-on-exec.
+    pub(crate) fds: Vec<OwnedFd>,
+    /// Set when some descriptors sent with it were lost (`MSG_CTRUNC`):
+    /// `EMFILE` or `ENFILE` if this process could not open one more
+    /// descriptor just after, else `ETOOMANYREFS` (more than [`MAX_FDS`]
+    /// were sent).
+    pub(crate) lost_fds: Option<Errno>,
+}
+
+/// Receives one message into `buf`. A message longer than `buf` is
+/// consumed and gives `EMSGSIZE`.
+pub(crate) fn recv(sock: BorrowedFd<'_>, buf: &mut [u8]) -> nix::Result<Packet> {
     let mut space = nix::cmsg_space!([RawFd; MAX_FDS]);
     loop {
         let mut iov = [IoSliceMut::new(buf)];
@@ -393,13 +407,40 @@ pub(crate) fn recv(sock: BorrowedFd<'_>, buf: &mut [u8]) -> nix::Result<(usize, 
                 }
             }
         }
-        if msg
-            .flags
-            .intersects(MsgFlags::MSG_TRUNC | MsgFlags::MSG_CTRUNC)
-        {
+        if msg.flags.contains(MsgFlags::MSG_TRUNC) {
             return Err(Errno::EMSGSIZE);
         }
-        return Ok((msg.bytes, fds));
+        let lost_fds = msg
+            .flags
+            .contains(MsgFlags::MSG_CTRUNC)
+            .then(|| descriptor_shortage(sock).unwrap_or(Errno::ETOOMANYREFS));
+        return Ok(Packet {
+            len: msg.bytes,
+            fds,
+            lost_fds,
+        });
+    }
+}
+
+/// Whether `e` says that no descriptor is left: this process's limit
+/// (`EMFILE`) or the system's (`ENFILE`).
+pub(crate) fn is_out_of_descriptors(e: Errno) -> bool {
+    matches!(e, Errno::EMFILE | Errno::ENFILE)
+}
+
+/// Whether this process can open one more descriptor now: `None` if so,
+/// else the error (`EMFILE`, `ENFILE`). Duplicates `fd` to find out.
+pub(crate) fn descriptor_shortage(fd: BorrowedFd<'_>) -> Option<Errno> {
+    match nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(0)) {
+        Ok(dup) => {
+            // SAFETY:
+            // - `dup` is a descriptor the kernel just made for this call;
+            //   nothing else owns it, and dropping it here closes it once.
+            drop(unsafe { OwnedFd::from_raw_fd(dup) });
+            None
+        }
+        Err(e) if is_out_of_descriptors(e) => Some(e),
+        Err(_) => None,
     }
 }
 

@@ -34,6 +34,9 @@ impl SegmentLayout {
 /// replies once per stage, and stops at the first stage that fails.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Request {
+    /// The request's number, which every reply to it repeats: the worker's
+    /// parent numbers its requests to each worker 1, 2, 3...
+    pub(crate) seq: u64,
     /// The stage indices of the chain; never empty.
     pub(crate) stages: Vec<u32>,
     /// The layout of each segment, in the order of the descriptors sent.
@@ -56,11 +59,18 @@ pub(crate) enum Status {
     Panicked = 2,
     /// The worker could not run the stage; the segment holds why.
     Failed = 3,
+    /// The worker had no descriptor left (EMFILE, ENFILE): the reply's
+    /// `errno` says which, its `note` what it could not do. No segment.
+    NoDescriptors = 4,
 }
 
-/// Worker to parent: the outcome of one request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Worker to parent: the outcome of one stage of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Reply {
+    /// The request's number.
+    pub(crate) seq: u64,
+    /// The stage this reply is about.
+    pub(crate) stage: u32,
     /// How the stage ended.
     pub(crate) status: Status,
     /// For `Ok`, the output's layout; otherwise `samples` is 0 and
@@ -68,10 +78,23 @@ pub(crate) struct Reply {
     pub(crate) layout: SegmentLayout,
     /// Wall time of the stage in the worker, in nanoseconds.
     pub(crate) nanos: u64,
+    /// For `NoDescriptors`, the system's error number; otherwise 0.
+    pub(crate) errno: i32,
+    /// For `NoDescriptors`, what the worker could not do; otherwise empty.
+    /// At most [`MAX_NOTE`] bytes.
+    pub(crate) note: String,
 }
 
 const REQUEST_TAG: u32 = 0x544b_5251; // "TKRQ"
-const REPLY_LEN: usize = 32;
+const REQUEST_HEADER: usize = 32;
+const REPLY_TAG: u32 = 0x544b_5250; // "TKRP"
+const REPLY_HEADER: usize = 52;
+
+/// The longest note of a reply.
+pub(crate) const MAX_NOTE: usize = 256;
+
+/// The longest reply.
+pub(crate) const MAX_REPLY: usize = REPLY_HEADER + MAX_NOTE;
 
 struct Reader<'a> {
     bytes: &'a [u8],
@@ -109,6 +132,10 @@ impl<'a> Reader<'a> {
     }
 }
 
+fn put_u32(out: &mut Vec<u8>, v: u32) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
 fn put_u64(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(&v.to_le_bytes());
 }
@@ -118,53 +145,101 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
 
+/// Writes the total length of `out` into its bytes 4..8 (a message's
+/// length field); a message too long for it says `u32::MAX`, which no
+/// reader accepts.
+fn seal(out: &mut [u8]) {
+    let len = u32::try_from(out.len()).unwrap_or(u32::MAX);
+    out[4..8].copy_from_slice(&len.to_le_bytes());
+}
+
+/// Checks a message's tag and length field against `tag` and its real length.
+fn check_frame(r: &mut Reader<'_>, tag: u32, what: &str, header: usize) -> Result<(), String> {
+    let len = r.bytes.len();
+    if len < header {
+        return Err(format!(
+            "{len} bytes are too short for a {what} (its header alone is {header})"
+        ));
+    }
+    let got = r.u32().unwrap_or(0);
+    if got != tag {
+        return Err(format!(
+            "it does not start with the {what} tag ({got:#010x}, not {tag:#010x})"
+        ));
+    }
+    let declared = r.u32().unwrap_or(0);
+    if declared as usize != len {
+        return Err(format!("it declares {declared} bytes but holds {len}"));
+    }
+    Ok(())
+}
+
 impl Request {
     /// The message bytes.
     pub(crate) fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(
-            20 + 4 * self.stages.len() + 16 * self.segments.len() + 4 * self.inputs.len(),
+            REQUEST_HEADER
+                + 4 * self.stages.len()
+                + 16 * self.segments.len()
+                + 4 * self.inputs.len(),
         );
+        put_u32(&mut out, REQUEST_TAG);
+        put_u32(&mut out, 0);
+        put_u64(&mut out, self.seq);
         for v in [
-            REQUEST_TAG,
             self.stages.len() as u32,
             self.segments.len() as u32,
             self.inputs.len() as u32,
             self.outputs,
         ] {
-            out.extend_from_slice(&v.to_le_bytes());
+            put_u32(&mut out, v);
         }
-        for s in &self.stages {
-            out.extend_from_slice(&s.to_le_bytes());
+        for &s in &self.stages {
+            put_u32(&mut out, s);
         }
         for s in &self.segments {
             put_u64(&mut out, s.samples);
             put_u64(&mut out, s.meta_len);
         }
-        for i in &self.inputs {
-            out.extend_from_slice(&i.to_le_bytes());
+        for &i in &self.inputs {
+            put_u32(&mut out, i);
         }
+        seal(&mut out);
         out
     }
 
-    /// Reads a request; `None` if the bytes are not one.
-    pub(crate) fn decode(bytes: &[u8]) -> Option<Request> {
+    /// The number of the request in `bytes`, if they hold a request header
+    /// (to answer even a request that cannot be read).
+    pub(crate) fn seq_of(bytes: &[u8]) -> Option<u64> {
         let mut r = Reader { bytes };
-        if r.u32()? != REQUEST_TAG {
-            return None;
-        }
-        let n_stages = r.u32()? as usize;
-        let n_segments = r.u32()? as usize;
-        let n_inputs = r.u32()? as usize;
-        let outputs = r.u32()?;
-        if n_stages == 0
-            || n_stages > bytes.len()
-            || n_segments > bytes.len()
-            || n_inputs > bytes.len()
-            || outputs as usize > n_stages
+        check_frame(&mut r, REQUEST_TAG, "request", REQUEST_HEADER).ok()?;
+        r.u64()
+    }
+
+    /// Reads a request; says what is wrong if the bytes are not one.
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Request, String> {
+        let mut r = Reader { bytes };
+        check_frame(&mut r, REQUEST_TAG, "request", REQUEST_HEADER)?;
+        let truncated = || "the request ends early".to_owned();
+        let seq = r.u64().ok_or_else(truncated)?;
+        let n_stages = r.u32().ok_or_else(truncated)?;
+        let n_segments = r.u32().ok_or_else(truncated)?;
+        let n_inputs = r.u32().ok_or_else(truncated)?;
+        let outputs = r.u32().ok_or_else(truncated)?;
+        // No overflow: each count is below 2^32.
+        let body = 4 * u64::from(n_stages) + 16 * u64::from(n_segments) + 4 * u64::from(n_inputs);
+        if n_stages == 0 || outputs > n_stages || REQUEST_HEADER as u64 + body != bytes.len() as u64
         {
-            return None;
+            return Err(format!(
+                "a request for {n_stages} stages, {n_segments} segments, {n_inputs} inputs and \
+                 {outputs} outputs cannot be {} bytes long",
+                bytes.len()
+            ));
         }
-        let stages = (0..n_stages).map(|_| r.u32()).collect::<Option<Vec<_>>>()?;
+        let stages = (0..n_stages)
+            .map(|_| r.u32())
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(truncated)?;
         let segments = (0..n_segments)
             .map(|_| {
                 Some(SegmentLayout {
@@ -172,11 +247,17 @@ impl Request {
                     meta_len: r.u64()?,
                 })
             })
-            .collect::<Option<Vec<_>>>()?;
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(truncated)?;
         let inputs = (0..n_inputs)
-            .map(|_| r.u32().filter(|&i| (i as usize) < n_segments))
-            .collect::<Option<Vec<_>>>()?;
-        r.is_empty().then_some(Request {
+            .map(|_| r.u32())
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(truncated)?;
+        if let Some(bad) = inputs.iter().find(|&&i| i >= n_segments) {
+            return Err(format!("an input names segment {bad} of {n_segments}"));
+        }
+        Ok(Request {
+            seq,
             stages,
             segments,
             inputs,
@@ -187,35 +268,62 @@ impl Request {
 
 impl Reply {
     /// The message bytes.
-    pub(crate) fn encode(&self) -> [u8; REPLY_LEN] {
-        let mut out = [0u8; REPLY_LEN];
-        out[..4].copy_from_slice(&(self.status as u32).to_le_bytes());
-        out[8..16].copy_from_slice(&self.layout.samples.to_le_bytes());
-        out[16..24].copy_from_slice(&self.layout.meta_len.to_le_bytes());
-        out[24..32].copy_from_slice(&self.nanos.to_le_bytes());
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut note = self.note.as_str();
+        while note.len() > MAX_NOTE {
+            // Cut at a character boundary.
+            let mut end = MAX_NOTE;
+            while !note.is_char_boundary(end) {
+                end -= 1;
+            }
+            note = &note[..end];
+        }
+        let mut out = Vec::with_capacity(REPLY_HEADER + note.len());
+        put_u32(&mut out, REPLY_TAG);
+        put_u32(&mut out, 0);
+        put_u64(&mut out, self.seq);
+        put_u32(&mut out, self.stage);
+        put_u32(&mut out, self.status as u32);
+        put_u32(&mut out, self.errno as u32);
+        put_u64(&mut out, self.layout.samples);
+        put_u64(&mut out, self.layout.meta_len);
+        put_u64(&mut out, self.nanos);
+        out.extend_from_slice(note.as_bytes());
+        seal(&mut out);
         out
     }
 
-    /// Reads a reply; `None` if the bytes are not one.
-    pub(crate) fn decode(bytes: &[u8]) -> Option<Reply> {
+    /// Reads a reply; says what is wrong if the bytes are not one.
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Reply, String> {
         let mut r = Reader { bytes };
-        let status = match r.u32()? {
+        check_frame(&mut r, REPLY_TAG, "reply", REPLY_HEADER)?;
+        let truncated = || "the reply ends early".to_owned();
+        let seq = r.u64().ok_or_else(truncated)?;
+        let stage = r.u32().ok_or_else(truncated)?;
+        let status = match r.u32().ok_or_else(truncated)? {
             0 => Status::Ok,
             1 => Status::StageError,
             2 => Status::Panicked,
             3 => Status::Failed,
-            _ => return None,
+            4 => Status::NoDescriptors,
+            other => return Err(format!("its status {other} is none of 0 to 4")),
         };
-        r.u32()?;
+        let errno = r.u32().ok_or_else(truncated)? as i32;
         let layout = SegmentLayout {
-            samples: r.u64()?,
-            meta_len: r.u64()?,
+            samples: r.u64().ok_or_else(truncated)?,
+            meta_len: r.u64().ok_or_else(truncated)?,
         };
-        let nanos = r.u64()?;
-        r.is_empty().then_some(Reply {
+        let nanos = r.u64().ok_or_else(truncated)?;
+        let note =
+            String::from_utf8(r.bytes.to_vec()).map_err(|_| "its note is not UTF-8".to_owned())?;
+        Ok(Reply {
+            seq,
+            stage,
             status,
             layout,
             nanos,
+            errno,
+            note,
         })
     }
 }
@@ -334,6 +442,7 @@ mod tests {
     #[test]
     fn messages_round_trip() {
         let req = Request {
+            seq: 41,
             stages: vec![7, 8],
             segments: vec![
                 SegmentLayout {
@@ -348,20 +457,101 @@ mod tests {
             inputs: vec![1, 0, 1],
             outputs: 2,
         };
-        assert_eq!(Request::decode(&req.encode()), Some(req.clone()));
+        assert_eq!(Request::decode(&req.encode()), Ok(req.clone()));
+        assert_eq!(Request::seq_of(&req.encode()), Some(41));
         let mut bad = req.encode();
         let last = bad.len() - 4;
         bad[last] = 2; // an input naming a segment that was not sent
-        assert_eq!(Request::decode(&bad), None);
+        assert_eq!(
+            Request::decode(&bad),
+            Err("an input names segment 2 of 2".into())
+        );
         let reply = Reply {
-            status: Status::Panicked,
+            seq: 41,
+            stage: 8,
+            status: Status::NoDescriptors,
             layout: SegmentLayout {
                 samples: 0,
-                meta_len: 12,
+                meta_len: 0,
             },
             nanos: 99,
+            errno: 24,
+            note: "create a segment ☃".into(),
         };
-        assert_eq!(Reply::decode(&reply.encode()), Some(reply));
-        assert_eq!(Reply::decode(&reply.encode()[..31]), None);
+        assert_eq!(Reply::decode(&reply.encode()), Ok(reply.clone()));
+    }
+
+    #[test]
+    fn every_cut_or_padded_message_is_refused_with_a_reason() {
+        let reply = Reply {
+            seq: 3,
+            stage: 1,
+            status: Status::Ok,
+            layout: SegmentLayout {
+                samples: 10,
+                meta_len: 40,
+            },
+            nanos: 5,
+            errno: 0,
+            note: String::new(),
+        };
+        let bytes = reply.encode();
+        assert_eq!(bytes.len(), REPLY_HEADER);
+        for n in 0..bytes.len() {
+            let err = Reply::decode(&bytes[..n]).unwrap_err();
+            assert!(err.contains("too short"), "{n} bytes: {err}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(b'x');
+        assert_eq!(
+            Reply::decode(&longer),
+            Err(format!(
+                "it declares {REPLY_HEADER} bytes but holds {}",
+                REPLY_HEADER + 1
+            ))
+        );
+        // A request as long as a reply, to get past the length check.
+        let request = Request {
+            seq: 3,
+            stages: vec![0; (REPLY_HEADER - REQUEST_HEADER) / 4],
+            segments: vec![],
+            inputs: vec![],
+            outputs: 0,
+        }
+        .encode();
+        assert!(
+            Reply::decode(&request)
+                .unwrap_err()
+                .starts_with("it does not start with the reply tag")
+        );
+        for n in 0..request.len() {
+            assert!(Request::decode(&request[..n]).is_err(), "{n} bytes");
+        }
+        let mut status = bytes.clone();
+        status[20] = 9;
+        assert_eq!(
+            Reply::decode(&status),
+            Err("its status 9 is none of 0 to 4".into())
+        );
+    }
+
+    #[test]
+    fn a_long_note_is_cut_at_a_character() {
+        let reply = Reply {
+            seq: 1,
+            stage: 0,
+            status: Status::NoDescriptors,
+            layout: SegmentLayout {
+                samples: 0,
+                meta_len: 0,
+            },
+            nanos: 0,
+            errno: 24,
+            note: "☃".repeat(MAX_NOTE),
+        };
+        let bytes = reply.encode();
+        assert!(bytes.len() <= MAX_REPLY);
+        let back = Reply::decode(&bytes).unwrap();
+        assert!(back.note.len() <= MAX_NOTE && back.note.chars().all(|c| c == '☃'));
     }
 }

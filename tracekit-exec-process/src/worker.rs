@@ -2,6 +2,7 @@
 //! handle on it.
 
 use std::{
+    cell::Cell,
     collections::VecDeque,
     os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd},
     panic,
@@ -20,7 +21,7 @@ use crate::{
     mapping_cache::MappingCache,
     segment,
     sys::{self, Forker},
-    wire::{MAX_MESSAGE, Reply, Request, SegmentLayout, Status},
+    wire::{MAX_MESSAGE, MAX_REPLY, Reply, Request, SegmentLayout, Status},
 };
 
 /// Set in a worker right after the fork: panics there stay silent.
@@ -49,15 +50,23 @@ pub(crate) fn install_quiet_panic_hook() {
 pub(crate) struct Worker {
     pid: Pid,
     sock: OwnedFd,
+    /// The number of the last request sent (0 before the first).
+    seq: Cell<u64>,
 }
 
 /// How a wait for a worker's reply ended.
 #[derive(Debug)]
 pub(crate) enum Received {
-    /// A reply, with its segment if it has one.
+    /// The reply awaited, with its segment if it has one.
     Reply(Reply, Option<OwnedFd>),
     /// The worker is gone; it was reaped with this status.
     Gone(WaitStatus),
+    /// The message was not the reply awaited (what was wrong); the worker
+    /// was killed and reaped, since what it sends can no longer be trusted.
+    Malformed(String),
+    /// The reply's segment could not be received: this process has no
+    /// descriptor left (the error). The worker was killed and reaped.
+    NoDescriptors(Errno),
 }
 
 impl Worker {
@@ -92,6 +101,7 @@ impl Worker {
         Ok(Worker {
             pid,
             sock: parent_end,
+            seq: Cell::new(0),
         })
     }
 
@@ -105,24 +115,51 @@ impl Worker {
         &self.sock
     }
 
-    /// Asks the worker to run `request` on `segments` (in request order).
-    pub(crate) fn send(&self, request: &Request, segments: &[BorrowedFd<'_>]) -> Result<(), Errno> {
+    /// Asks the worker to run `request` on `segments` (in request order);
+    /// gives the number it gave the request, which its replies must repeat.
+    pub(crate) fn send(
+        &self,
+        mut request: Request,
+        segments: &[BorrowedFd<'_>],
+    ) -> Result<u64, Errno> {
+        let seq = self.seq.get() + 1;
+        self.seq.set(seq);
+        request.seq = seq;
         let fds: Vec<RawFd> = segments.iter().map(sys::raw).collect();
-        send_framed(self.sock.as_fd(), &request.encode(), &fds)
+        send_framed(self.sock.as_fd(), &request.encode(), &fds)?;
+        Ok(seq)
     }
 
-    /// Reads the worker's reply; call when its socket is readable. At end of
-    /// stream the worker is reaped (killed first if it does not end soon).
-    pub(crate) fn receive(&self) -> Received {
-        let mut buf = [0u8; 64];
-        match sys::recv(self.sock.as_fd(), &mut buf) {
-            Ok((n, mut fds)) if n > 0 => match Reply::decode(&buf[..n]) {
-                Some(reply) if fds.len() <= 1 => Received::Reply(reply, fds.pop()),
-                _ => Received::Gone(self.kill()),
+    /// Reads the worker's reply to stage `stage` of request `seq`; call when
+    /// its socket is readable. At end of stream the worker is reaped (killed
+    /// first if it does not end soon); after anything but the reply awaited
+    /// it is killed.
+    pub(crate) fn receive(&self, seq: u64, stage: usize) -> Received {
+        let mut buf = [0u8; MAX_REPLY];
+        let received = match sys::recv(self.sock.as_fd(), &mut buf) {
+            Ok(packet) if packet.len == 0 => return Received::Gone(self.reap_ending()),
+            Ok(packet) => match packet.lost_fds {
+                Some(e) if sys::is_out_of_descriptors(e) => Received::NoDescriptors(e),
+                Some(_) => Received::Malformed(format!(
+                    "more than {} descriptors came with it",
+                    sys::MAX_FDS
+                )),
+                None => match Reply::decode(&buf[..packet.len]) {
+                    Ok(reply) => match check_reply(reply, packet.fds, seq, stage) {
+                        Ok((reply, fd)) => return Received::Reply(reply, fd),
+                        Err(problem) => Received::Malformed(problem),
+                    },
+                    Err(problem) => Received::Malformed(problem),
+                },
             },
-            // End of stream, or a broken connection: the worker is ending.
-            _ => Received::Gone(self.reap_ending()),
-        }
+            Err(Errno::EMSGSIZE) => Received::Malformed(format!(
+                "a message longer than the {MAX_REPLY} bytes a reply may have"
+            )),
+            // A broken connection: the worker is ending.
+            Err(_) => return Received::Gone(self.reap_ending()),
+        };
+        self.kill();
+        received
     }
 
     /// Reaps the worker if it has ended; `None` while it runs.
@@ -156,18 +193,63 @@ impl Worker {
     }
 }
 
+/// Checks that `reply` (which came with `fds`) answers stage `stage` of
+/// request `seq`, with the descriptors its status calls for; gives it and
+/// its segment, or what is wrong.
+fn check_reply(
+    reply: Reply,
+    mut fds: Vec<OwnedFd>,
+    seq: u64,
+    stage: usize,
+) -> Result<(Reply, Option<OwnedFd>), String> {
+    if reply.seq != seq {
+        return Err(format!(
+            "it answers request {}, not request {seq}",
+            reply.seq
+        ));
+    }
+    if reply.stage as usize != stage {
+        return Err(format!(
+            "it answers stage {}, not stage {stage}",
+            reply.stage
+        ));
+    }
+    let wants_segment = match reply.status {
+        Status::Ok => true,
+        Status::NoDescriptors => false,
+        Status::StageError | Status::Panicked | Status::Failed => reply.layout.meta_len > 0,
+    };
+    if reply.status != Status::Ok && reply.layout.samples != 0 {
+        return Err(format!(
+            "a reply of status {:?} gives {} samples",
+            reply.status, reply.layout.samples
+        ));
+    }
+    match (fds.len(), wants_segment) {
+        (1, true) | (0, false) => Ok((reply, fds.pop())),
+        (n, true) => Err(format!(
+            "{n} descriptors came with a reply of status {:?}, which needs 1",
+            reply.status
+        )),
+        (n, false) => Err(format!(
+            "{n} descriptors came with a reply of status {:?}, which has none",
+            reply.status
+        )),
+    }
+}
+
 /// The worker's loop: receive a request, run the stage, send the outcome;
 /// until the parent closes the socket. Gives the exit status.
 fn serve(plan: &Plan<'_>, sock: &OwnedFd) -> i32 {
     let mut buf = vec![0u8; MAX_MESSAGE];
     let mut maps = MappingCache::default();
     loop {
-        let (bytes, fds) = match recv_framed(sock.as_fd(), &mut buf) {
+        let message = match recv_framed(sock.as_fd(), &mut buf) {
             Ok(Some(message)) => message,
             Ok(None) => return 0,
             Err(_) => return 2,
         };
-        if run_request(plan, sock, &mut maps, &bytes, fds).is_err() {
+        if run_request(plan, sock, &mut maps, message).is_err() {
             return 3;
         }
     }
@@ -195,53 +277,114 @@ fn send_framed(sock: BorrowedFd<'_>, bytes: &[u8], fds: &[RawFd]) -> Result<(), 
     Ok(())
 }
 
-/// A whole request: its bytes and the descriptors that came with it.
-type Message = (Vec<u8>, Vec<OwnedFd>);
+/// A whole request as received.
+struct Message {
+    bytes: Vec<u8>,
+    /// The descriptors that came with it.
+    fds: Vec<OwnedFd>,
+    /// Why some descriptors sent with it were lost, if some were.
+    lost_fds: Option<Errno>,
+}
 
 /// Receives one request sent by [`send_framed`]; `None` at end of stream.
 fn recv_framed(sock: BorrowedFd<'_>, buf: &mut [u8]) -> Result<Option<Message>, Errno> {
-    let (mut bytes, mut fds) = (Vec::new(), Vec::new());
+    let mut message = Message {
+        bytes: Vec::new(),
+        fds: Vec::new(),
+        lost_fds: None,
+    };
     loop {
         sys::await_readable(sock)?;
-        match sys::recv(sock, buf)? {
-            (0, _) => return Ok(None),
-            (n, more_fds) => {
-                fds.extend(more_fds);
-                bytes.extend_from_slice(&buf[1..n]);
-                if buf[0] == 0 {
-                    return Ok(Some((bytes, fds)));
-                }
-            }
+        let packet = sys::recv(sock, buf)?;
+        if packet.len == 0 {
+            return Ok(None);
+        }
+        message.fds.extend(packet.fds);
+        message.lost_fds = message.lost_fds.or(packet.lost_fds);
+        message.bytes.extend_from_slice(&buf[1..packet.len]);
+        if buf[0] == 0 {
+            return Ok(Some(message));
         }
     }
 }
 
+/// What a worker says about one stage: the reply (its numbers are filled in
+/// by [`Replier::send`]) and the segment that goes with it.
 type Outcome = (Reply, Option<OwnedFd>);
 
-fn reply(sock: &OwnedFd, (reply, segment): Outcome) -> Result<(), Errno> {
-    let fds: Vec<RawFd> = segment.iter().map(sys::raw).collect();
-    sys::send(sock.as_fd(), &reply.encode(), &fds)
+/// Where a worker's replies to one request go.
+struct Replier<'s> {
+    sock: &'s OwnedFd,
+    /// The request's number, which every reply repeats.
+    seq: u64,
 }
 
-fn failure(status: Status, text: &str, nanos: u64) -> Outcome {
-    // Without a segment the parent still learns that something failed.
-    let fd = segment::write_text(text).unwrap_or(None);
-    let len = if fd.is_some() { text.len() as u64 } else { 0 };
-    let reply = Reply {
+impl Replier<'_> {
+    /// Sends the reply about stage `stage`.
+    fn send(&self, stage: u32, (mut reply, segment): Outcome) -> Result<(), Errno> {
+        reply.seq = self.seq;
+        reply.stage = stage;
+        let fds: Vec<RawFd> = segment.iter().map(sys::raw).collect();
+        sys::send(self.sock.as_fd(), &reply.encode(), &fds)
+    }
+
+    /// A failure of `status`, its text in a segment. Without a segment the
+    /// parent still learns that something failed; without a descriptor for
+    /// one, it learns that.
+    fn failure(&self, status: Status, text: &str, nanos: u64) -> Outcome {
+        let fd = match segment::write_text(text) {
+            Ok(fd) => fd,
+            Err(_) => {
+                if let Some(e) = sys::descriptor_shortage(self.sock.as_fd()) {
+                    let note = "create a shared-memory segment for the stage's error message";
+                    return no_descriptors(e, note, nanos);
+                }
+                None
+            }
+        };
+        let len = if fd.is_some() { text.len() as u64 } else { 0 };
+        (bare_reply(status, len, nanos), fd)
+    }
+}
+
+/// A reply of `status` with `meta_len` bytes of text, not yet numbered.
+fn bare_reply(status: Status, meta_len: u64, nanos: u64) -> Reply {
+    Reply {
+        seq: 0,
+        stage: 0,
         status,
         layout: SegmentLayout {
             samples: 0,
-            meta_len: len,
+            meta_len,
         },
         nanos,
-    };
-    (reply, fd)
+        errno: 0,
+        note: String::new(),
+    }
+}
+
+/// The reply of a worker that had no descriptor left (`errno`) to do `note`.
+fn no_descriptors(errno: Errno, note: &str, nanos: u64) -> Outcome {
+    let mut reply = bare_reply(Status::NoDescriptors, 0, nanos);
+    reply.errno = errno as i32;
+    reply.note = note.to_owned();
+    (reply, None)
 }
 
 /// The error for a worker that could not be started: out of descriptors,
 /// or another failure of `what`.
 fn spawn_error(what: &'static str, source: Errno) -> Error {
-    ProcessError::Spawn { what, source }.into()
+    if sys::is_out_of_descriptors(source) {
+        ProcessError::OutOfDescriptors {
+            what: what.to_owned(),
+            step: None,
+            source,
+            limit: sys::descriptor_limit() as u64,
+        }
+        .into()
+    } else {
+        ProcessError::Spawn { what, source }.into()
+    }
 }
 
 /// Runs one request (a chain of stages) in the worker, replying per stage.
@@ -249,20 +392,51 @@ fn run_request(
     plan: &Plan<'_>,
     sock: &OwnedFd,
     maps: &mut MappingCache,
-    bytes: &[u8],
-    mut fds: Vec<OwnedFd>,
+    message: Message,
 ) -> Result<(), Errno> {
-    let Some(request) =
-        Request::decode(bytes).filter(|r| r.segments.len() + r.outputs as usize == fds.len())
-    else {
-        return reply(
-            sock,
-            failure(Status::Failed, "the worker received a malformed request", 0),
-        );
+    let Message {
+        bytes,
+        mut fds,
+        lost_fds,
+    } = message;
+    let request = match Request::decode(&bytes) {
+        Ok(request) => request,
+        Err(problem) => {
+            let to = Replier {
+                sock,
+                seq: Request::seq_of(&bytes).unwrap_or(0),
+            };
+            let text = format!("the worker received a malformed request: {problem}");
+            return to.send(0, to.failure(Status::Failed, &text, 0));
+        }
     };
+    let to = Replier {
+        sock,
+        seq: request.seq,
+    };
+    let first = request.stages[0];
+    match lost_fds {
+        Some(e) if sys::is_out_of_descriptors(e) => {
+            let note = "receive the descriptors of the stage's inputs";
+            return to.send(first, no_descriptors(e, note, 0));
+        }
+        Some(e) => {
+            let text = format!("the worker lost descriptors of its request: {e}");
+            return to.send(first, to.failure(Status::Failed, &text, 0));
+        }
+        None => {}
+    }
+    let expected = request.segments.len() + request.outputs as usize;
+    if fds.len() != expected {
+        let text = format!(
+            "the worker received {} descriptors with a request for {expected}",
+            fds.len()
+        );
+        return to.send(first, to.failure(Status::Failed, &text, 0));
+    }
     if let Some(&bad) = request.stages.iter().find(|&&s| s as usize >= plan.len()) {
         let text = format!("the worker has no stage {bad}");
-        return reply(sock, failure(Status::Failed, &text, 0));
+        return to.send(first, to.failure(Status::Failed, &text, 0));
     }
     let mut outputs: VecDeque<OwnedFd> = fds.split_off(request.segments.len()).into();
     let traces: Result<Vec<Trace>, String> = fds
@@ -273,51 +447,74 @@ fn run_request(
     drop(fds);
     let mut traces = match traces {
         Ok(traces) => traces,
-        Err(e) => return reply(sock, failure(Status::Failed, &e, 0)),
+        Err(e) => return to.send(first, to.failure(Status::Failed, &e, 0)),
     };
     let mut previous: Option<Trace> = None;
     for (j, &stage) in request.stages.iter().enumerate() {
-        let stage = stage as usize;
+        let index = stage as usize;
         let inputs: Vec<&Trace> = match &previous {
             None if j == 0 => request
                 .inputs
                 .iter()
                 .map(|&i| &traces[i as usize])
                 .collect(),
-            Some(p) => vec![p; plan.inputs(stage).len()],
+            Some(p) => vec![p; plan.inputs(index).len()],
             None => break,
         };
         let start = Instant::now();
-        let result = plan.run_stage(stage, &inputs, start, 0);
+        let result = plan.run_stage(index, &inputs, start, 0);
         let nanos = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
         drop(inputs);
         traces.clear();
         let (outcome, output) = match result.map(|(out, _)| out) {
-            Ok(out) => match maps.write_trace(&out, outputs.pop_front()) {
-                Ok((fd, layout)) => {
-                    let ok = Reply {
-                        status: Status::Ok,
-                        layout,
-                        nanos,
-                    };
-                    ((ok, Some(fd)), Some(out))
-                }
-                Err(e) => (failure(Status::Failed, &e, nanos), None),
+            Ok(out) => match write_output(&to, maps, &out, outputs.pop_front(), nanos) {
+                Ok(outcome) => (outcome, Some(out)),
+                Err(outcome) => (outcome, None),
             },
             Err(Error::Stage { source, .. }) => (
-                failure(Status::StageError, &source.to_string(), nanos),
+                to.failure(Status::StageError, &source.to_string(), nanos),
                 None,
             ),
             Err(Error::StagePanicked { message, .. }) => {
-                (failure(Status::Panicked, &message, nanos), None)
+                (to.failure(Status::Panicked, &message, nanos), None)
             }
-            Err(other) => (failure(Status::Failed, &other.to_string(), nanos), None),
+            Err(other) => (to.failure(Status::Failed, &other.to_string(), nanos), None),
         };
         previous = output;
-        reply(sock, outcome)?;
+        to.send(stage, outcome)?;
         if previous.is_none() {
             break;
         }
     }
     Ok(())
+}
+
+/// Writes a stage's output `out` into segment `into` (a new one if `None`);
+/// gives the reply that says so, or the one that says why not.
+fn write_output(
+    to: &Replier<'_>,
+    maps: &mut MappingCache,
+    out: &Trace,
+    into: Option<OwnedFd>,
+    nanos: u64,
+) -> Result<Outcome, Outcome> {
+    let fd = match into.map_or_else(sys::new_segment, Ok) {
+        Ok(fd) => fd,
+        Err(e) if sys::is_out_of_descriptors(e) => {
+            let note = "create a shared-memory segment for the stage's output";
+            return Err(no_descriptors(e, note, nanos));
+        }
+        Err(e) => {
+            let text = format!("cannot create a shared-memory segment: {e}");
+            return Err(to.failure(Status::Failed, &text, nanos));
+        }
+    };
+    match maps.write_trace(out, Some(fd)) {
+        Ok((fd, layout)) => {
+            let mut ok = bare_reply(Status::Ok, 0, nanos);
+            ok.layout = layout;
+            Ok((ok, Some(fd)))
+        }
+        Err(e) => Err(to.failure(Status::Failed, &e, nanos)),
+    }
 }
