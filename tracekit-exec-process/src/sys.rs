@@ -422,6 +422,26 @@ pub(crate) fn recv(sock: BorrowedFd<'_>, buf: &mut [u8]) -> nix::Result<Packet> 
     }
 }
 
+/// Whether the other end of connected socket `sock` is closed (after an
+/// empty read: the end of the stream rather than an empty message).
+pub(crate) fn peer_closed(sock: BorrowedFd<'_>) -> bool {
+    // A closed peer of a stream or sequential-packet socket sets POLLHUP,
+    // which poll reports unasked.
+    let mut pfd = [PollFd::new(sock, PollFlags::empty())];
+    loop {
+        match poll(&mut pfd, PollTimeout::ZERO) {
+            Err(Errno::EINTR) => continue,
+            // Cannot tell: the caller treats the worker as ending.
+            Err(_) => return true,
+            Ok(_) => {
+                return pfd[0].revents().is_some_and(|r| {
+                    r.intersects(PollFlags::POLLHUP | PollFlags::POLLERR | PollFlags::POLLNVAL)
+                });
+            }
+        }
+    }
+}
+
 /// Whether `e` says that no descriptor is left: this process's limit
 /// (`EMFILE`) or the system's (`ENFILE`).
 pub(crate) fn is_out_of_descriptors(e: Errno) -> bool {

@@ -137,7 +137,14 @@ impl Worker {
     pub(crate) fn receive(&self, seq: u64, stage: usize) -> Received {
         let mut buf = [0u8; MAX_REPLY];
         let received = match sys::recv(self.sock.as_fd(), &mut buf) {
-            Ok(packet) if packet.len == 0 => return Received::Gone(self.reap_ending()),
+            // End of stream: the worker is ending. (An empty message reads
+            // the same, but leaves the socket open.)
+            Ok(packet) if packet.len == 0 && sys::peer_closed(self.sock.as_fd()) => {
+                return Received::Gone(self.reap_ending());
+            }
+            Ok(packet) if packet.len == 0 => {
+                Received::Malformed("an empty message, while its socket is still open".into())
+            }
             Ok(packet) => match packet.lost_fds {
                 Some(e) if sys::is_out_of_descriptors(e) => Received::NoDescriptors(e),
                 Some(_) => Received::Malformed(format!(
@@ -516,5 +523,158 @@ fn write_output(
             Ok((ok, Some(fd)))
         }
         Err(e) => Err(to.failure(Status::Failed, &e, nanos)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{fs, os::fd::RawFd};
+
+    use nix::sys::socket::MsgFlags;
+    use tracekit_core::{INPUT, Pipeline, SequentialExecutor, StageError, Step, Transformer};
+
+    use super::*;
+    use crate::ProcessExecutor;
+
+    /// The socket descriptors of this process.
+    fn sockets() -> Vec<RawFd> {
+        fs::read_dir("/proc/self/fd")
+            .unwrap()
+            .flatten()
+            .filter(|e| {
+                fs::read_link(e.path()).is_ok_and(|l| l.to_string_lossy().starts_with("socket:"))
+            })
+            .filter_map(|e| e.file_name().to_str()?.parse().ok())
+            .collect()
+    }
+
+    /// Passes its input through; first, when the input starts below zero,
+    /// writes its message (if any) to every socket of its process (in a
+    /// worker: its own, the way a misbehaving C callback would).
+    #[derive(Clone)]
+    struct Stray(Option<Vec<u8>>);
+
+    impl Transformer for Stray {
+        fn transform(&self, i: &[&Trace]) -> Result<Trace, StageError> {
+            if let Some(message) = &self.0
+                && i[0].samples().first().is_some_and(|&x| x < 0.0)
+            {
+                for fd in sockets() {
+                    let _ = nix::sys::socket::send(fd, message, MsgFlags::MSG_NOSIGNAL);
+                }
+            }
+            Ok(i[0].clone())
+        }
+    }
+
+    fn trace(first: f64) -> Trace {
+        Trace::new(vec![first, 2.0, 3.0], 10.0).unwrap()
+    }
+
+    /// A reply to stage `stage` of request `seq`, of `status`, giving 3 samples.
+    fn plausible(seq: u64, stage: u32, status: Status) -> Vec<u8> {
+        let mut reply = bare_reply(status, 0, 1000);
+        reply.seq = seq;
+        reply.stage = stage;
+        if status == Status::Ok {
+            reply.layout = SegmentLayout {
+                samples: 3,
+                meta_len: 40,
+            };
+        }
+        reply.encode()
+    }
+
+    #[test]
+    fn a_stray_or_garbled_reply_is_a_protocol_error_and_the_worker_is_replaced() {
+        // On a new executor of one worker, the chain a -> stray is request 1;
+        // stage `stray` (index 1) writes its message, then the real reply.
+        let cases: [(&str, Vec<u8>, String); 7] = [
+            (
+                "an empty message",
+                Vec::new(),
+                "an empty message, while its socket is still open".into(),
+            ),
+            (
+                "garbage",
+                b"garbage".to_vec(),
+                "7 bytes are too short for a reply (its header alone is 52)".into(),
+            ),
+            (
+                "another request's reply",
+                plausible(7, 1, Status::Ok),
+                "it answers request 7, not request 1".into(),
+            ),
+            (
+                "another stage's reply",
+                plausible(1, 0, Status::Ok),
+                "it answers stage 0, not stage 1".into(),
+            ),
+            (
+                "an output without its segment",
+                plausible(1, 1, Status::Ok),
+                "0 descriptors came with a reply of status Ok, which needs 1".into(),
+            ),
+            (
+                "a failure that gives samples",
+                {
+                    let mut bytes = plausible(1, 1, Status::Failed);
+                    bytes[28] = 5;
+                    bytes
+                },
+                "a reply of status Failed gives 5 samples".into(),
+            ),
+            (
+                "a message too long",
+                vec![0; 1000],
+                format!("a message longer than the {MAX_REPLY} bytes a reply may have"),
+            ),
+        ];
+        for (case, message, problem) in cases {
+            let p = Pipeline::new([
+                Step::new("a", Stray(None)).input(INPUT),
+                Step::new("stray", Stray(Some(message))).input("a"),
+            ])
+            .unwrap();
+            let executor = ProcessExecutor::new(1).unwrap();
+            let err = p.run_on(&executor, &trace(-1.0)).unwrap_err();
+            let Some(ProcessError::MalformedReply {
+                step, worker, pid, ..
+            }) = err.backend_error()
+            else {
+                panic!("{case}: not a malformed reply: {err}");
+            };
+            assert_eq!((step.as_str(), *worker), ("stray", 1), "{case}");
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "Worker 1 (pid {pid}) running stage 'stray' sent a malformed reply: {problem}"
+                ),
+                "{case}"
+            );
+            assert!(executor.worker_pids().is_empty(), "{case}: killed");
+            // The next run, on a new worker, gives the right result.
+            let got = p.run_on(&executor, &trace(1.0)).unwrap();
+            let want = p.run_on(&SequentialExecutor, &trace(1.0)).unwrap();
+            assert!(got.output().bit_eq(want.output()), "{case}");
+            assert_eq!(executor.worker_pids().len(), 1, "{case}: replaced");
+        }
+    }
+
+    #[test]
+    fn replies_must_bring_the_descriptors_their_status_needs() {
+        let segment = || sys::new_segment().unwrap();
+        let error = bare_reply(Status::StageError, 12, 0);
+        assert!(check_reply(error.clone(), vec![segment()], 0, 0).is_ok());
+        assert_eq!(
+            check_reply(error, vec![], 0, 0).unwrap_err(),
+            "0 descriptors came with a reply of status StageError, which needs 1"
+        );
+        let (bare, _) = no_descriptors(Errno::EMFILE, "create a segment", 0);
+        assert!(check_reply(bare.clone(), vec![], 0, 0).is_ok());
+        assert_eq!(
+            check_reply(bare, vec![segment(), segment()], 0, 0).unwrap_err(),
+            "2 descriptors came with a reply of status NoDescriptors, which has none"
+        );
     }
 }
