@@ -383,10 +383,21 @@ impl<'p, 'c> Batch<'p, 'c> {
         };
         // The worker stops its chain at the first stage that fails.
         let failed = reply.status != Status::Ok;
+        // A worker forked while this process was short of descriptors holds
+        // copies of them: it stays short, so it is replaced, by a fork that
+        // meets the process as it is then.
+        let short = reply.status == Status::NoDescriptors;
         if wanted {
             let run_start = self.set.run_start(answered.task.input);
             let result = self.replies().output(&answered, run_start, reply, fd);
             self.set.complete(answered.task, result);
+        }
+        if short {
+            if let Some(worker) = slots[slot].take() {
+                worker.kill();
+            }
+            self.jobs[slot] = None;
+            return;
         }
         let Some(job) = self.jobs[slot].as_mut() else {
             return;

@@ -11,7 +11,7 @@
 
 use std::{
     ffi::c_void,
-    io::{IoSlice, IoSliceMut},
+    io::IoSlice,
     num::NonZeroUsize,
     os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd},
     panic::{AssertUnwindSafe, catch_unwind},
@@ -30,8 +30,8 @@ use nix::{
         mman::{MapFlags, ProtFlags, mmap, munmap},
         signal::{Signal, kill},
         socket::{
-            AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType,
-            UnixAddr, recvmsg, sendmsg, socketpair,
+            AddressFamily, ControlMessage, MsgFlags, SockFlag, SockType, UnixAddr, sendmsg,
+            socketpair,
         },
         stat::{FileStat, fstat},
         uio::pwritev,
@@ -382,40 +382,79 @@ pub(crate) struct Packet {
 
 /// Receives one message into `buf`. A message longer than `buf` is
 /// consumed and gives `EMSGSIZE`.
+///
+/// Written on `recvmsg(2)` itself: nix's gives no descriptor at all when
+/// some were lost (`MSG_CTRUNC`), although those received are open.
 pub(crate) fn recv(sock: BorrowedFd<'_>, buf: &mut [u8]) -> nix::Result<Packet> {
-    let mut space = nix::cmsg_space!([RawFd; MAX_FDS]);
+    const FD: usize = size_of::<RawFd>();
+    // SAFETY: `CMSG_SPACE` only computes a size.
+    let space = unsafe { libc::CMSG_SPACE((MAX_FDS * FD) as libc::c_uint) } as usize;
+    // u64 words: aligned for `cmsghdr`.
+    let mut control = vec![0u64; space.div_ceil(8)];
     loop {
-        let mut iov = [IoSliceMut::new(buf)];
-        let msg = match recvmsg::<UnixAddr>(
-            sock.as_raw_fd(),
-            &mut iov,
-            Some(&mut space),
-            MsgFlags::MSG_CMSG_CLOEXEC,
-        ) {
-            Err(Errno::EINTR) => continue,
-            other => other?,
+        let mut iov = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
         };
-        let mut fds = Vec::new();
-        for cmsg in msg.cmsgs()? {
-            if let ControlMessageOwned::ScmRights(raw) = cmsg {
-                for fd in raw {
-                    // SAFETY:
-                    // - The kernel installed `fd` in this process for this
-                    //   message; nothing else refers to it, so this is its
-                    //   one owner.
-                    fds.push(unsafe { OwnedFd::from_raw_fd(fd) });
-                }
+        // SAFETY: `msghdr` is plain data (pointers and integers): all zeros
+        // is a valid value (no name, no buffers), filled in below.
+        let mut hdr: libc::msghdr = unsafe { std::mem::zeroed() };
+        hdr.msg_iov = &mut iov;
+        hdr.msg_iovlen = 1;
+        hdr.msg_control = control.as_mut_ptr().cast();
+        hdr.msg_controllen = (control.len() * 8) as _;
+        // SAFETY:
+        // - `hdr` points to one iovec over `buf` (writable for its length)
+        //   and to `control` (writable for `msg_controllen` bytes), all alive
+        //   for the call.
+        // - The kernel writes only there, and into `hdr` itself.
+        let n = unsafe { libc::recvmsg(sock.as_raw_fd(), &mut hdr, libc::MSG_CMSG_CLOEXEC) };
+        if n < 0 {
+            match Errno::last() {
+                Errno::EINTR => continue,
+                e => return Err(e),
             }
         }
-        if msg.flags.contains(MsgFlags::MSG_TRUNC) {
+        let mut fds = Vec::new();
+        // SAFETY: `hdr` is the header the kernel just filled in, its control
+        // buffer `control`: the macros stay within `msg_controllen` bytes.
+        let mut cmsg = unsafe { libc::CMSG_FIRSTHDR(&hdr) };
+        while !cmsg.is_null() {
+            // SAFETY: `CMSG_FIRSTHDR`/`CMSG_NXTHDR` give null or a header
+            // that lies within the control buffer, aligned.
+            let c = unsafe { &*cmsg };
+            if c.cmsg_level == libc::SOL_SOCKET && c.cmsg_type == libc::SCM_RIGHTS {
+                // SAFETY: `cmsg` is a header within the buffer (above).
+                let data = unsafe { libc::CMSG_DATA(cmsg) };
+                let header = data as usize - cmsg as usize;
+                let end = control.as_ptr() as usize + control.len() * 8;
+                // The kernel writes the length of what it delivered; bound it
+                // by the buffer all the same.
+                let len = (c.cmsg_len as usize)
+                    .saturating_sub(header)
+                    .min(end.saturating_sub(data as usize));
+                for k in 0..len / FD {
+                    // SAFETY:
+                    // - `data + k * FD` is within the delivered data (`len`),
+                    //   read unaligned as the macros do not promise more.
+                    // - The kernel installed each descriptor in this process
+                    //   for this message: nothing else refers to it, so this
+                    //   is its one owner.
+                    fds.push(unsafe {
+                        OwnedFd::from_raw_fd(data.add(k * FD).cast::<RawFd>().read_unaligned())
+                    });
+                }
+            }
+            // SAFETY: as for `CMSG_FIRSTHDR`.
+            cmsg = unsafe { libc::CMSG_NXTHDR(&hdr, cmsg) };
+        }
+        if hdr.msg_flags & libc::MSG_TRUNC != 0 {
             return Err(Errno::EMSGSIZE);
         }
-        let lost_fds = msg
-            .flags
-            .contains(MsgFlags::MSG_CTRUNC)
+        let lost_fds = (hdr.msg_flags & libc::MSG_CTRUNC != 0)
             .then(|| descriptor_shortage(sock).unwrap_or(Errno::ETOOMANYREFS));
         return Ok(Packet {
-            len: msg.bytes,
+            len: n as usize,
             fds,
             lost_fds,
         });
