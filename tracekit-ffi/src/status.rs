@@ -263,6 +263,18 @@ mod tests {
                 step: stage(),
                 message: "sent no output".into(),
             },
+            ProcessError::MalformedReply {
+                step: stage(),
+                worker: 1,
+                pid: 1,
+                problem: "it answers request 6, not request 7".into(),
+            },
+            ProcessError::OutOfDescriptors {
+                what: "create a worker socket".into(),
+                step: None,
+                source: nix::errno::Errno::EMFILE,
+                limit: 1024,
+            },
         ];
         let path = || "f.wfm".to_owned();
         let files = vec![

@@ -77,6 +77,10 @@ const SOURCES: &[Source] = &[
         cpp: false,
     },
     Source {
+        file: "test_workers.c",
+        cpp: false,
+    },
+    Source {
         file: "test_raii.cpp",
         cpp: true,
     },
