@@ -29,6 +29,22 @@
 //! has its worker killed and gives [`Error::Timeout`]; either way the worker
 //! is replaced and the next run works. Stage errors and panics read exactly as on the other executors.
 //!
+//! Each request to a worker carries a number and its length; each reply
+//! repeats the number, names its stage, declares its length and brings
+//! exactly the descriptors its status calls for. Anything else on a
+//! worker's socket (a message a stage wrote there, a garbled or cut one) is
+//! [`ProcessError::MalformedReply`], saying what was wrong: the worker is
+//! killed and replaced, and nothing it sent is used. A process, the parent
+//! or a worker, that has no descriptor left for a socket or a segment gives
+//! [`ProcessError::OutOfDescriptors`], with the limit; a worker that ran
+//! short is replaced.
+//!
+//! A worker that ends by itself exits with its stage's `exit` status, or
+//! with one of its own: 2 (its socket could not be read), 3 (its reply
+//! could not be sent, its socket closed under it, say), 101 (it panicked
+//! outside a stage), 125 (its parent had ended before the worker asked to
+//! die with it).
+//!
 //! ```
 //! use tracekit_core::{Pipeline, StageError, Step, Trace, Transformer, INPUT};
 //! use tracekit_exec_process::ProcessExecutor;
