@@ -37,8 +37,8 @@ pub(crate) struct BenchArgs {
     #[arg(long, value_name = "K")]
     executor: Option<ExecutorKind>,
     /// Workers of the thread and process executors; default: automatic.
-    #[arg(long, value_name = "N")]
-    workers: Option<usize>,
+    #[arg(long, value_name = "N", value_parser = crate::failure::parse_workers)]
+    workers: Option<std::num::NonZeroUsize>,
     /// Print one JSON object per line instead of a table.
     #[arg(long)]
     json: bool,
@@ -115,7 +115,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<(), Error> {
         let runs = args.runs.unwrap_or(workload.default_runs());
         let mut timers = Vec::with_capacity(kinds.len());
         for &kind in &kinds {
-            match bench.timer(kind, args.workers) {
+            match bench.timer(kind, args.workers.map(std::num::NonZeroUsize::get)) {
                 Ok(timer) => timers.push(timer),
                 // Comparing all executors, one that this build lacks is skipped, not fatal.
                 Err(Error::Unavailable(why)) if args.executor.is_none() => {

@@ -59,7 +59,7 @@ pub(crate) struct DemoArgs {
     #[arg(long, value_name = "K")]
     executor: Option<ExecutorKind>,
     /// Workers of the thread and process executors; default: automatic.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = crate::failure::parse_workers)]
     workers: Option<NonZeroUsize>,
     /// Timed runs per executor after one warm-up; medians are reported.
     #[arg(long, value_name = "N", default_value_t = 5,

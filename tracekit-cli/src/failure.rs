@@ -9,6 +9,23 @@ pub(crate) const EXIT_FAILED: u8 = 1;
 /// Exit status of a run stopped by SIGINT (128 + 2, as shells report it).
 pub(crate) const EXIT_INTERRUPTED: u8 = 130;
 
+/// Most workers `--workers` accepts: far more than any machine's cores, few
+/// enough that a typo does not start a million threads or processes.
+pub(crate) const MAX_WORKERS: usize = 1024;
+
+/// Parses `--workers N`: 1 to [`MAX_WORKERS`].
+pub(crate) fn parse_workers(text: &str) -> Result<std::num::NonZeroUsize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n @ 1..=MAX_WORKERS) => {
+            Ok(std::num::NonZeroUsize::new(n).unwrap_or(std::num::NonZeroUsize::MIN))
+        }
+        Ok(n) => Err(format!("must be between 1 and {MAX_WORKERS}, got {n}")),
+        Err(_) => Err(format!(
+            "must be a whole number between 1 and {MAX_WORKERS}, got '{text}'"
+        )),
+    }
+}
+
 /// Why a subcommand did not succeed.
 #[derive(Debug)]
 pub(crate) enum Failure {

@@ -85,7 +85,7 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "K")]
     executor: Option<ExecutorKind>,
     /// Workers of the thread and process executors; default: the spec's, else automatic.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = crate::failure::parse_workers)]
     workers: Option<NonZeroUsize>,
     /// Directory for the outputs (created if missing).
     #[arg(long, value_name = "DIR", default_value = "tracekit-out")]
@@ -303,7 +303,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     // A few traces per run_batch: twice the workers, so that the thread
     // executor gives each worker whole traces; few enough that the bar moves
     // and memory stays bounded.
-    let chunk = (2 * pipeline.resolved_workers()).clamp(2, 32);
+    let chunk = pipeline.resolved_workers().saturating_mul(2).clamp(2, 32);
     let mut batch = Batch {
         pipeline,
         written_steps,
