@@ -1,7 +1,7 @@
 //! `tracekit run`: a spec file's pipeline over many input files, as a batch.
 //!
 //! Inputs are read a few files at a time and run with
-//! [`ParallelPipeline::run_batch`], so a progress bar moves and memory stays
+//! [`ParallelPipeline::run_batch_each`], so a progress bar moves and memory stays
 //! bounded however many files there are. A file that cannot be read, or an
 //! input whose run fails, is reported by name and the rest of the batch goes
 //! on; the exit status then says that something failed.
