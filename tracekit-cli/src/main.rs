@@ -30,9 +30,11 @@ mod demo;
 mod failure;
 mod graph;
 mod info;
+mod merge;
 mod plot;
 mod records;
 mod run;
+mod shard;
 mod sys;
 mod table;
 
@@ -69,6 +71,9 @@ enum Command {
     /// Describes capture files: format, instrument, and per channel samples,
     /// rate, duration, units, range and attributes.
     Info(info::InfoArgs),
+    /// Joins the measurements.csv of several runs (the parts of a --shard
+    /// job array) into one, rows ordered by input path.
+    Merge(merge::MergeArgs),
     /// Prints a spec file's dependency graph and generations (or Graphviz DOT).
     Graph(graph::GraphArgs),
     /// Times the standard workloads (W0 overhead, W1 fan-out, W2 batch) on the executors.
@@ -83,6 +88,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(&args),
         Command::Graph(args) => graph::run(&args),
         Command::Info(args) => info::run(&args),
+        Command::Merge(args) => merge::run(&args),
         Command::Bench(args) => bench::run(&args).map_err(failure::Failure::from),
     };
     match result {

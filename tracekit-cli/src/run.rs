@@ -28,8 +28,12 @@ use crate::{
     graph,
     plot::{Figure, PlotFormat},
     records::{self, Done, FileId, Records},
+    shard::{SHARD_FILE, Shard},
     sys,
 };
+
+#[cfg(feature = "mpi")]
+mod mpi;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -121,6 +125,15 @@ pub(crate) struct RunArgs {
     /// error for that input, not a warning.
     #[arg(long)]
     strict: bool,
+    /// Run only the I-th of N parts of the input files (0 <= I < N), cut
+    /// from the paths sorted bytewise: for job arrays, joined afterwards by
+    /// `tracekit merge`.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<Shard>,
+    /// Share the batch among the ranks of an MPI job (started by mpiexec or
+    /// srun; builds with the `mpi` feature).
+    #[arg(long)]
+    mpi: bool,
 }
 
 /// What happened to the batch so far.
@@ -238,115 +251,36 @@ fn run_identity(args: &RunArgs) -> Result<u64, Failure> {
 
 /// Runs `tracekit run`.
 pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
-    let mut pipeline = graph::load(&args.spec)?;
-    if args.executor.is_some() || args.workers.is_some() {
-        let kind = args.executor.unwrap_or(pipeline.executor_type());
-        let workers = args
-            .workers
-            .map(NonZeroUsize::get)
-            .or(pipeline.max_workers());
-        pipeline.set_parallel_config(kind, workers);
+    let batch = Batch::from_args(args)?;
+    let inputs = match args.shard {
+        Some(shard) => shard.select(&args.inputs),
+        None => args.inputs.clone(),
+    };
+    if args.mpi {
+        return run_mpi(batch, args, &inputs);
     }
-    if let Some(seconds) = args.stage_timeout {
-        let limit = Duration::try_from_secs_f64(seconds)
-            .ok()
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| {
-                Failure::Usage(format!(
-                    "--stage-timeout must be a positive number of seconds, got {seconds}"
-                ))
-            })?;
-        if pipeline.executor_type() != ExecutorKind::Process {
-            eprintln!(
-                "warning: --stage-timeout: the {} executor cannot stop a running stage; \
-                 a stage past the limit fails only when it returns (the process executor \
-                 kills it at the limit)",
-                pipeline.executor_type()
-            );
-        }
-        pipeline.set_stage_timeout(Some(limit));
-    }
-    let written_steps = steps_to_write(&pipeline, &args.keep)?;
-    let format: OutputFormat = args
-        .format
-        .parse()
-        .map_err(|e: capture_io::Error| Failure::Usage(e.to_string()))?;
-    if let Some(rate) = args.sample_rate.filter(|r| !(r.is_finite() && *r > 0.0)) {
-        return Err(Failure::Usage(format!(
-            "--sample-rate must be finite and greater than 0, got {rate}"
-        )));
-    }
-    // Build the executor now: one this build lacks is a configuration error.
-    pipeline
-        .executor()
-        .map_err(|e| Failure::Usage(e.to_string()))?;
-    // An --out that cannot be a directory is a usage error, found before any work.
-    fs::create_dir_all(&args.out).map_err(|e| {
-        Failure::Usage(format!(
-            "--out {}: cannot create the output directory: {e}",
-            args.out.display()
-        ))
-    })?;
-    let out_error = |e: std::io::Error| Failure::Failed(format!("{}: {e}", args.out.display()));
-    // Leftovers of a killed run, and a measurements.csv that would no longer
-    // describe this batch: measurements.csv is present only when complete.
-    capture_io::remove_temporaries(&args.out).map_err(out_error)?;
-    let measurements_path = args.out.join("measurements.csv");
-    match fs::remove_file(&measurements_path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(out_error(e)),
-        _ => {}
-    }
-    let records =
-        Records::open(&args.out, run_identity(args)?, args.resume).map_err(Failure::Failed)?;
+    let (measurements_path, records) = prepare_out(args, &inputs)?;
     sys::catch_sigint();
-
+    let mut batch = batch;
     // A few traces per run_batch: twice the workers, so that the thread
     // executor gives each worker whole traces; few enough that the bar moves
     // and memory stays bounded.
-    let chunk = pipeline.resolved_workers().saturating_mul(2).clamp(2, 32);
-    let mut batch = Batch {
-        pipeline,
-        written_steps,
-        format,
-        out: &args.out,
-        plot: if args.plot {
-            Some(
-                args.plot_format
-                    .parse()
-                    .map_err(|e| Failure::Usage(format!("--plot-format: {e}")))?,
-            )
-        } else {
-            None
-        },
-        strict: args.strict,
-    };
+    let chunk = batch.pipeline.resolved_workers().saturating_mul(2).clamp(2, 32);
     let mut tally = Tally::default();
-    let mut progress = Progress::new(args.inputs.len());
+    let mut progress = Progress::new(inputs.len());
     let mut names: HashMap<String, PathBuf> = HashMap::new();
-    let mut files: Vec<FileState> = Vec::with_capacity(args.inputs.len());
+    let mut files: Vec<FileState> = Vec::with_capacity(inputs.len());
     // Traces read and not yet run, with the index of their file.
     let mut pending: Vec<(usize, NamedTrace)> = Vec::new();
     let mut interrupted = false;
-    for (index, path) in args.inputs.iter().enumerate() {
+    for (index, path) in inputs.iter().enumerate() {
         if sys::interrupted() {
             interrupted = true;
             break;
         }
-        let id = FileId::of(path);
-        let resumed = id.as_ref().and_then(|id| records.load(id));
-        let mut state = FileState {
-            id,
-            ..FileState::default()
-        };
-        if let Some(done) = resumed {
-            tally.resumed += 1;
-            tally.files_done += 1;
-            tally.written += done.inputs;
-            tally.files += done.files;
-            state.done = done;
-            state.resumed = true;
+        let (mut state, resumed) = resume_or_start(path, &records, &mut tally, &mut progress);
+        if resumed {
             files.push(state);
-            progress.advance(1, &format!("{} (done before)", path.display()));
             continue;
         }
         match read_input(path, args.sample_rate, &mut names) {
@@ -370,7 +304,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
                 &records,
                 &mut tally,
                 &mut progress,
-                args,
+                &inputs,
             );
             pending.clear();
         }
@@ -382,26 +316,191 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
             &records,
             &mut tally,
             &mut progress,
-            args,
+            &inputs,
         );
     }
     progress.finish();
     drop(batch); // Process workers are reaped here.
+    let interrupted = interrupted || sys::interrupted();
+    finish(
+        args,
+        &inputs,
+        &files,
+        &tally,
+        interrupted,
+        &measurements_path,
+        records,
+    )
+}
 
-    if interrupted || sys::interrupted() {
+/// `--mpi` in a build without the feature.
+#[cfg(not(feature = "mpi"))]
+fn run_mpi(_: Batch<'_>, _: &RunArgs, _: &[PathBuf]) -> Result<(), Failure> {
+    Err(Failure::Usage(
+        "--mpi: this tracekit was built without MPI. Build it with the `mpi` feature: \
+         `cargo install --path tracekit-cli --features mpi` (or `cargo build --release \
+         -p tracekit-cli --features mpi`), which needs an MPI library and libclang \
+         (Debian: apt-get install mpich libmpich-dev libclang-dev); then launch it with \
+         `mpiexec -n N tracekit run ... --mpi`. Without MPI, `--shard I/N` splits a batch \
+         for job arrays."
+            .into(),
+    ))
+}
+
+#[cfg(feature = "mpi")]
+fn run_mpi(batch: Batch<'_>, args: &RunArgs, inputs: &[PathBuf]) -> Result<(), Failure> {
+    mpi::run(batch, args, inputs)
+}
+
+/// The state of an input file, and whether an earlier run finished it
+/// (`--resume`; it is then counted as done).
+fn resume_or_start(
+    path: &Path,
+    records: &Records,
+    tally: &mut Tally,
+    progress: &mut Progress,
+) -> (FileState, bool) {
+    let id = FileId::of(path);
+    let resumed = id.as_ref().and_then(|id| records.load(id));
+    let mut state = FileState {
+        id,
+        ..FileState::default()
+    };
+    match resumed {
+        Some(done) => {
+            tally.resumed += 1;
+            tally.files_done += 1;
+            tally.written += done.inputs;
+            tally.files += done.files;
+            state.done = done;
+            state.resumed = true;
+            progress.advance(1, &format!("{} (done before)", path.display()));
+            (state, true)
+        }
+        None => (state, false),
+    }
+}
+
+impl<'a> Batch<'a> {
+    /// Loads the spec and checks every option, before any work.
+    fn from_args(args: &'a RunArgs) -> Result<Batch<'a>, Failure> {
+        let mut pipeline = graph::load(&args.spec)?;
+        if args.executor.is_some() || args.workers.is_some() {
+            let kind = args.executor.unwrap_or(pipeline.executor_type());
+            let workers = args
+                .workers
+                .map(NonZeroUsize::get)
+                .or(pipeline.max_workers());
+            pipeline.set_parallel_config(kind, workers);
+        }
+        if let Some(seconds) = args.stage_timeout {
+            let limit = Duration::try_from_secs_f64(seconds)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| {
+                    Failure::Usage(format!(
+                        "--stage-timeout must be a positive number of seconds, got {seconds}"
+                    ))
+                })?;
+            if pipeline.executor_type() != ExecutorKind::Process {
+                eprintln!(
+                    "warning: --stage-timeout: the {} executor cannot stop a running stage; \
+                 a stage past the limit fails only when it returns (the process executor \
+                 kills it at the limit)",
+                    pipeline.executor_type()
+                );
+            }
+            pipeline.set_stage_timeout(Some(limit));
+        }
+        let written_steps = steps_to_write(&pipeline, &args.keep)?;
+        let format: OutputFormat = args
+            .format
+            .parse()
+            .map_err(|e: capture_io::Error| Failure::Usage(e.to_string()))?;
+        if let Some(rate) = args.sample_rate.filter(|r| !(r.is_finite() && *r > 0.0)) {
+            return Err(Failure::Usage(format!(
+                "--sample-rate must be finite and greater than 0, got {rate}"
+            )));
+        }
+        // Build the executor now: one this build lacks is a configuration error.
+        pipeline
+            .executor()
+            .map_err(|e| Failure::Usage(e.to_string()))?;
+        // An --out that cannot be a directory is a usage error, found before any work.
+        fs::create_dir_all(&args.out).map_err(|e| {
+            Failure::Usage(format!(
+                "--out {}: cannot create the output directory: {e}",
+                args.out.display()
+            ))
+        })?;
+        Ok(Batch {
+            pipeline,
+            written_steps,
+            format,
+            out: &args.out,
+            plot: if args.plot {
+                Some(
+                    args.plot_format
+                        .parse()
+                        .map_err(|e| Failure::Usage(format!("--plot-format: {e}")))?,
+                )
+            } else {
+                None
+            },
+            strict: args.strict,
+        })
+    }
+}
+
+/// Clears what earlier runs left in the output directory (temporaries of a
+/// killed run, a measurements.csv that would no longer describe this batch:
+/// measurements.csv is present only when complete), opens the records, and
+/// writes shard.csv for a sharded run.
+fn prepare_out(args: &RunArgs, inputs: &[PathBuf]) -> Result<(PathBuf, Records), Failure> {
+    let out_error = |e: std::io::Error| Failure::Failed(format!("{}: {e}", args.out.display()));
+    capture_io::remove_temporaries(&args.out).map_err(out_error)?;
+    let measurements_path = args.out.join("measurements.csv");
+    match fs::remove_file(&measurements_path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(out_error(e)),
+        _ => {}
+    }
+    if let Some(shard) = args.shard {
+        let text = shard.manifest(inputs);
+        capture_io::write_atomically(&args.out.join(SHARD_FILE), |out| {
+            out.write_all(text.as_bytes())
+        })
+        .map_err(|e| Failure::Failed(e.to_string()))?;
+    }
+    let records =
+        Records::open(&args.out, run_identity(args)?, args.resume).map_err(Failure::Failed)?;
+    Ok((measurements_path, records))
+}
+
+/// Writes measurements.csv (the files' rows in input order) and the summary;
+/// the exit status says whether anything failed.
+fn finish(
+    args: &RunArgs,
+    inputs: &[PathBuf],
+    files: &[FileState],
+    tally: &Tally,
+    interrupted: bool,
+    measurements_path: &Path,
+    records: Records,
+) -> Result<(), Failure> {
+    if interrupted {
         return Err(Failure::Interrupted(format!(
             "interrupted: {} of {} input files finished (outputs in {}); run the same \
              command with --resume to finish the rest",
             tally.files_done,
-            args.inputs.len(),
+            inputs.len(),
             args.out.display()
         )));
     }
     let mut table = String::from("input,step,measurement,value\n");
-    for state in &files {
+    for state in files {
         table.push_str(&state.done.rows);
     }
-    capture_io::write_atomically(&measurements_path, |out| out.write_all(table.as_bytes()))
+    capture_io::write_atomically(measurements_path, |out| out.write_all(table.as_bytes()))
         .map_err(|e| Failure::Failed(e.to_string()))?;
     records.remove();
 
@@ -503,7 +602,7 @@ impl Batch<'_> {
         records: &Records,
         tally: &mut Tally,
         progress: &mut Progress,
-        args: &RunArgs,
+        inputs_files: &[PathBuf],
     ) {
         let traces: Vec<_> = inputs.iter().map(|(_, n)| n.trace.clone()).collect();
         let runs: Vec<Result<Run, Error>> = self.pipeline.run_batch_each(&traces);
@@ -523,7 +622,7 @@ impl Batch<'_> {
                 }
                 Err(message) => {
                     // The file the user gave, and which of its traces when it has several.
-                    let path = args.inputs[*index].display().to_string();
+                    let path = inputs_files[*index].display().to_string();
                     let label = if state.traces > 1 {
                         format!("{path} ({})", input.name)
                     } else {
@@ -536,7 +635,7 @@ impl Batch<'_> {
             }
             state.pending -= 1;
             if state.pending == 0 {
-                let path = &args.inputs[*index];
+                let path = &inputs_files[*index];
                 if !state.failed {
                     tally.files_done += 1;
                     if let Some(id) = &state.id {
@@ -579,7 +678,7 @@ impl Batch<'_> {
 
     /// Writes the chosen steps' traces of one input's run; returns the
     /// number of files written and the input's rows of measurements.csv.
-    fn write(&mut self, input: &NamedTrace, run: &Run) -> Result<(usize, String), String> {
+    fn write(&self, input: &NamedTrace, run: &Run) -> Result<(usize, String), String> {
         let name = input.name.as_str();
         for step in &self.written_steps {
             let trace = run
@@ -618,7 +717,7 @@ impl Batch<'_> {
 }
 
 /// A CSV field, quoted when it holds a comma, a quote or a line break.
-fn csv_field(s: &str) -> String {
+pub(crate) fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

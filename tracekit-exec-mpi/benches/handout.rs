@@ -51,7 +51,10 @@ fn step(name: &str, kind: &str, params: &[(&str, ParamValue)]) -> Step {
         .iter()
         .map(|(k, v)| ((*k).to_owned(), v.clone()))
         .collect();
-    Step::boxed(name, tracekit_dsp::build(kind, &params).expect("a built-in"))
+    Step::boxed(
+        name,
+        tracekit_dsp::build(kind, &params).expect("a built-in"),
+    )
 }
 
 fn capture(len: usize, seed: u64) -> Trace {
@@ -106,7 +109,9 @@ fn spmd() {
 
     if !cluster.is_root() {
         for _ in 0..3 {
-            cluster.serve_batch_on(&chain, &tracekit_core::SequentialExecutor).expect("serves");
+            cluster
+                .serve_batch_on(&chain, &tracekit_core::SequentialExecutor)
+                .expect("serves");
         }
         cluster
             .serve_with(fingerprint, |_, _| {
@@ -136,12 +141,20 @@ fn spmd() {
     let mut remote = 0usize;
     let start = Instant::now();
     cluster
-        .hand_out(fingerprint, n, &Tiny { pipeline: &tiny, input: &small }, |_, rank, _| {
-            if rank != 0 {
-                remote += 1;
-            }
-            Flow::Continue
-        })
+        .hand_out(
+            fingerprint,
+            n,
+            &Tiny {
+                pipeline: &tiny,
+                input: &small,
+            },
+            |_, rank, _| {
+                if rank != 0 {
+                    remote += 1;
+                }
+                Flow::Continue
+            },
+        )
         .expect("the tiny batch runs");
     let elapsed = start.elapsed();
     if remote > 0 {

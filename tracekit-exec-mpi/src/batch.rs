@@ -1,9 +1,7 @@
 //! A batch of traces spread over the ranks: the traces travel to the ranks
 //! that run them, the runs come back to rank 0.
 
-use tracekit_core::{
-    Error as CoreError, Executor, Pipeline, Plan, Run, SequentialExecutor, Trace,
-};
+use tracekit_core::{Error as CoreError, Executor, Pipeline, Plan, Run, SequentialExecutor, Trace};
 
 use crate::{
     Cluster, Error, Fingerprint, Flow, Job, Served,

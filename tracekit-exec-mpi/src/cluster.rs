@@ -136,9 +136,7 @@ impl Cluster {
     /// MPI) and joins the job's ranks. Call it once, from the main thread.
     pub fn init() -> Result<Cluster, Error> {
         let (universe, provided) = mpi::initialize_with_threading(mpi::Threading::Funneled)
-            .ok_or_else(|| {
-                Error::Init("MPI is already initialised in this process".into())
-            })?;
+            .ok_or_else(|| Error::Init("MPI is already initialised in this process".into()))?;
         if provided == mpi::Threading::Single {
             return Err(Error::Init(
                 "the MPI library supports no threads (MPI_THREAD_SINGLE); \

@@ -183,9 +183,8 @@ mod tests {
             step("a", "scale", &[("factor", 2.0.into())]),
             step("b", "offset", &[("value", 1.0.into())]).input(INPUT),
         ]);
-        let other_output = Fingerprint::of_pipeline(
-            &Pipeline::new(base()).unwrap().with_output("a").unwrap(),
-        );
+        let other_output =
+            Fingerprint::of_pipeline(&Pipeline::new(base()).unwrap().with_output("a").unwrap());
         for (what, other) in [
             ("name", renamed),
             ("kind", other_kind),
@@ -193,7 +192,10 @@ mod tests {
             ("wiring", rewired),
             ("output", other_output),
         ] {
-            assert_ne!(reference, other, "a different {what} must change the fingerprint");
+            assert_ne!(
+                reference, other,
+                "a different {what} must change the fingerprint"
+            );
         }
     }
 

@@ -57,7 +57,10 @@ mod fingerprint;
 mod poll;
 #[cfg_attr(
     not(feature = "mpi"),
-    allow(dead_code, reason = "the wire encoding is used by the MPI backend only")
+    allow(
+        dead_code,
+        reason = "the wire encoding is used by the MPI backend only"
+    )
 )]
 mod wire;
 

@@ -174,7 +174,9 @@ impl<'a> Reader<'a> {
 
     pub(crate) fn u64(&mut self) -> Result<u64, Error> {
         let b = self.take(8)?;
-        Ok(u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+        Ok(u64::from_le_bytes([
+            b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+        ]))
     }
 
     fn f64(&mut self) -> Result<f64, Error> {
@@ -223,7 +225,11 @@ impl<'a> Reader<'a> {
         let samples = self
             .take(n * 8)?
             .chunks_exact(8)
-            .map(|b| f64::from_bits(u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])))
+            .map(|b| {
+                f64::from_bits(u64::from_le_bytes([
+                    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+                ]))
+            })
             .collect();
         let meta = TraceMeta {
             sample_rate,
@@ -277,7 +283,9 @@ impl<'a> Reader<'a> {
                     })?;
                     results[i] = Some(self.trace()?);
                 }
-                plan.finish(results, records).map(Ok).map_err(Error::Pipeline)
+                plan.finish(results, records)
+                    .map(Ok)
+                    .map_err(Error::Pipeline)
             }
             1 => self.error().map(Err),
             t => Err(Error::Protocol(format!("unknown run result tag {t}"))),

@@ -60,7 +60,10 @@ fn launch() -> ExitCode {
         };
         match status {
             Some(s) if s.success() => {
-                println!("test spmd with {ranks} rank(s) ... ok ({:.1?})", start.elapsed());
+                println!(
+                    "test spmd with {ranks} rank(s) ... ok ({:.1?})",
+                    start.elapsed()
+                );
                 passed += 1;
             }
             other => {
@@ -69,9 +72,15 @@ fn launch() -> ExitCode {
             }
         }
     }
-    println!("\ntest result: {}. {passed} passed; {failed} failed; 0 ignored; 0 measured; 0 filtered out",
-        if failed == 0 { "ok" } else { "FAILED" });
-    if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    println!(
+        "\ntest result: {}. {passed} passed; {failed} failed; 0 ignored; 0 measured; 0 filtered out",
+        if failed == 0 { "ok" } else { "FAILED" }
+    );
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 /// Fails on inputs whose channel is "bad"; otherwise measures the mean.
@@ -84,7 +93,9 @@ impl Transformer for Picky {
             return Err(format!("input of {} samples marked bad", i[0].len()).into());
         }
         let mean = i[0].samples().iter().sum::<f64>() / i[0].len().max(1) as f64;
-        Ok(i[0].derive(i[0].samples().to_vec()).with_measurement("mean", mean))
+        Ok(i[0]
+            .derive(i[0].samples().to_vec())
+            .with_measurement("mean", mean))
     }
     fn kind(&self) -> &str {
         "picky"
@@ -96,7 +107,10 @@ fn builtin(name: &str, kind: &str, params: &[(&str, ParamValue)]) -> Step {
         .iter()
         .map(|(k, v)| ((*k).to_owned(), v.clone()))
         .collect();
-    Step::boxed(name, tracekit_dsp::build(kind, &params).expect("a built-in step"))
+    Step::boxed(
+        name,
+        tracekit_dsp::build(kind, &params).expect("a built-in step"),
+    )
 }
 
 /// A fan-out with the standard chain: lowpass -> fft -> spectral_metrics,
@@ -130,7 +144,11 @@ fn inputs(n: usize, bad: &[usize]) -> Vec<Trace> {
                 })
                 .collect();
             let mut meta = TraceMeta::new(1e6);
-            meta.channel = if bad.contains(&k) { "bad".into() } else { format!("ch{k}") };
+            meta.channel = if bad.contains(&k) {
+                "bad".into()
+            } else {
+                format!("ch{k}")
+            };
             meta.attributes.insert("index".into(), k.to_string());
             Trace::with_meta(samples, meta).expect("a valid trace")
         })
@@ -143,12 +161,18 @@ fn same_runs(a: &[Run], b: &[Run]) -> Result<(), String> {
     }
     for (k, (x, y)) in a.iter().zip(b).enumerate() {
         if x.kept_steps() != y.kept_steps() {
-            return Err(format!("run {k} kept {:?}, expected {:?}", x.kept_steps(), y.kept_steps()));
+            return Err(format!(
+                "run {k} kept {:?}, expected {:?}",
+                x.kept_steps(),
+                y.kept_steps()
+            ));
         }
         for step in x.kept_steps() {
             let (tx, ty) = (x.get(step).unwrap(), y.get(step).unwrap());
             if !tx.bit_eq(ty) || tx.meta().attributes != ty.meta().attributes {
-                return Err(format!("run {k}: step '{step}' differs from the one-process run"));
+                return Err(format!(
+                    "run {k}: step '{step}' differs from the one-process run"
+                ));
             }
         }
     }
@@ -190,16 +214,24 @@ impl Checks<'_> {
 
 fn spmd() -> Result<usize, String> {
     let cluster = Cluster::init().map_err(|e| e.to_string())?;
-    let mut c = Checks { cluster: &cluster, passed: 0 };
+    let mut c = Checks {
+        cluster: &cluster,
+        passed: 0,
+    };
     let p = pipeline(50e3);
     let good = inputs(23, &[]);
-    let reference = p.run_batch_on(&SequentialExecutor, &good).map_err(|e| e.to_string())?;
+    let reference = p
+        .run_batch_on(&SequentialExecutor, &good)
+        .map_err(|e| e.to_string())?;
 
     // Bit for bit on each local executor.
     let thread = ThreadExecutor::new(2);
     let process = ProcessExecutor::new(2).map_err(|e| e.to_string())?;
-    let executors: [(&str, &dyn Executor); 3] =
-        [("sequential", &SequentialExecutor), ("thread", &thread), ("process", &process)];
+    let executors: [(&str, &dyn Executor); 3] = [
+        ("sequential", &SequentialExecutor),
+        ("thread", &thread),
+        ("process", &process),
+    ];
     for (name, executor) in executors {
         let got = c
             .batch(&p, executor, |cl| cl.run_batch_on(&p, executor, &good))
@@ -214,52 +246,89 @@ fn spmd() -> Result<usize, String> {
     // A failing batch: the same error as one process, the lowest failing input.
     let bad = inputs(23, &[9, 5, 17]);
     let expected = p.run_batch_on(&SequentialExecutor, &bad).unwrap_err();
-    if let Some(got) = c.batch(&p, &SequentialExecutor, |cl| cl.run_batch(&p, &bad)).map_err(|e| e.to_string())? {
+    if let Some(got) = c
+        .batch(&p, &SequentialExecutor, |cl| cl.run_batch(&p, &bad))
+        .map_err(|e| e.to_string())?
+    {
         match got {
             Err(Error::Pipeline(e @ CoreError::Batch { index: 5, .. })) => {
                 c.check(e.to_string() == expected.to_string(), || {
                     format!("error {e} where one process gives {expected}")
                 })?;
-                c.check(e.step() == Some("picky"), || format!("error {e} names no step"))?;
+                c.check(e.step() == Some("picky"), || {
+                    format!("error {e} names no step")
+                })?;
             }
-            other => return Err(format!("a failing batch gave {other:?}, expected {expected}")),
+            other => {
+                return Err(format!(
+                    "a failing batch gave {other:?}, expected {expected}"
+                ));
+            }
         }
     }
 
     // Keep going: one result per input.
     if let Some(got) = c
-        .batch(&p, &SequentialExecutor, |cl| cl.run_batch_each_on(&p, &SequentialExecutor, &bad))
+        .batch(&p, &SequentialExecutor, |cl| {
+            cl.run_batch_each_on(&p, &SequentialExecutor, &bad)
+        })
         .map_err(|e| e.to_string())?
     {
         let each = got.map_err(|e| e.to_string())?;
-        let failed: Vec<usize> = each.iter().enumerate().filter(|(_, r)| r.is_err()).map(|(k, _)| k).collect();
-        c.check(failed == [5, 9, 17], || format!("inputs {failed:?} failed, expected [5, 9, 17]"))?;
-        let one = p.run_on(&SequentialExecutor, &bad[4]).map_err(|e| e.to_string())?;
+        let failed: Vec<usize> = each
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.is_err())
+            .map(|(k, _)| k)
+            .collect();
+        c.check(failed == [5, 9, 17], || {
+            format!("inputs {failed:?} failed, expected [5, 9, 17]")
+        })?;
+        let one = p
+            .run_on(&SequentialExecutor, &bad[4])
+            .map_err(|e| e.to_string())?;
         let same = same_runs(std::slice::from_ref(each[4].as_ref().unwrap()), &[one]);
         c.check(same.is_ok(), || same.unwrap_err())?;
     }
 
     // An empty batch.
-    if let Some(got) = c.batch(&p, &SequentialExecutor, |cl| cl.run_batch(&p, &[])).map_err(|e| e.to_string())? {
+    if let Some(got) = c
+        .batch(&p, &SequentialExecutor, |cl| cl.run_batch(&p, &[]))
+        .map_err(|e| e.to_string())?
+    {
         let runs = got.map_err(|e| e.to_string())?;
-        c.check(runs.is_empty(), || format!("{} runs from no input", runs.len()))?;
+        c.check(runs.is_empty(), || {
+            format!("{} runs from no input", runs.len())
+        })?;
     }
 
     // Rank 1 builds another pipeline: an error on every rank.
     if cluster.size() > 1 {
-        let mine = if cluster.rank() == 1 { pipeline(40e3) } else { pipeline(50e3) };
+        let mine = if cluster.rank() == 1 {
+            pipeline(40e3)
+        } else {
+            pipeline(50e3)
+        };
         let got = c.batch(&mine, &SequentialExecutor, |cl| cl.run_batch(&mine, &good));
         match (cluster.rank(), got) {
-            (0, Ok(Some(Err(Error::FingerprintMismatch { rank: 1, .. })))) => c.check(true, String::new)?,
-            (1, Err(Error::FingerprintMismatch { rank: 1, .. })) => c.check(true, String::new)?,
-            (_, Err(Error::Aborted { reason })) => {
-                c.check(reason.contains("rank 1 built a different pipeline"), || reason)?
+            (0, Ok(Some(Err(Error::FingerprintMismatch { rank: 1, .. })))) => {
+                c.check(true, String::new)?
             }
+            (1, Err(Error::FingerprintMismatch { rank: 1, .. })) => c.check(true, String::new)?,
+            (_, Err(Error::Aborted { reason })) => c
+                .check(reason.contains("rank 1 built a different pipeline"), || {
+                    reason
+                })?,
             (rank, other) => return Err(format!("rank {rank}: a mismatch gave {other:?}")),
         }
         // And the next batch works again.
-        if let Some(got) = c.batch(&p, &SequentialExecutor, |cl| cl.run_batch(&p, &good)).map_err(|e| e.to_string())? {
-            let same = got.map_err(|e| e.to_string()).and_then(|runs| same_runs(&runs, &reference));
+        if let Some(got) = c
+            .batch(&p, &SequentialExecutor, |cl| cl.run_batch(&p, &good))
+            .map_err(|e| e.to_string())?
+        {
+            let same = got
+                .map_err(|e| e.to_string())
+                .and_then(|runs| same_runs(&runs, &reference));
             c.check(same.is_ok(), || same.unwrap_err())?;
         }
     }

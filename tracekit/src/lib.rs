@@ -50,6 +50,9 @@ pub use tracekit_core::{
 };
 /// The built-in transformers and the registry that builds them by kind name.
 pub use tracekit_dsp as dsp;
+/// Batches spread over the ranks of an MPI job (the `mpi` feature).
+#[cfg(feature = "mpi")]
+pub use tracekit_exec_mpi as mpi;
 /// Captures in and out: scope CSV exports, WAV, NPY and instrument formats.
 pub use tracekit_io as io;
 
