@@ -235,7 +235,9 @@ fn parse_fields(record: &str) -> Vec<String> {
         match c {
             '"' if quoted && chars.peek() == Some(&'"') => {
                 chars.next();
-                fields.last_mut().map(|f| f.push('"'));
+                if let Some(f) = fields.last_mut() {
+                    f.push('"');
+                }
             }
             '"' => quoted = !quoted,
             ',' if !quoted => fields.push(String::new()),

@@ -1,7 +1,10 @@
 //! What the scale-out tests share: temporary directories, generated inputs,
 //! running the binary, and comparing output directories byte for byte.
 
-#![allow(dead_code, reason = "each test file uses a different part of the support")]
+#![allow(
+    dead_code,
+    reason = "each test file uses a different part of the support"
+)]
 
 use std::{
     collections::BTreeMap,
@@ -117,9 +120,20 @@ pub(crate) fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 pub(crate) fn assert_same_dirs(got: &Path, expected: &Path) {
     let (a, b) = (files(got), files(expected));
     let names = |m: &BTreeMap<String, Vec<u8>>| m.keys().cloned().collect::<Vec<_>>();
-    assert_eq!(names(&a), names(&b), "{} and {} hold different files", got.display(), expected.display());
+    assert_eq!(
+        names(&a),
+        names(&b),
+        "{} and {} hold different files",
+        got.display(),
+        expected.display()
+    );
     for (name, bytes) in &a {
-        assert!(bytes == &b[name], "{name} differs between {} and {}", got.display(), expected.display());
+        assert!(
+            bytes == &b[name],
+            "{name} differs between {} and {}",
+            got.display(),
+            expected.display()
+        );
     }
 }
 
