@@ -21,6 +21,7 @@ use std::{
     fmt,
     panic::{AssertUnwindSafe, catch_unwind},
     sync::mpsc,
+    time::{Duration, Instant},
 };
 
 use mpi::{
@@ -44,6 +45,9 @@ const TAG_TASK: Tag = 3;
 const TAG_RESULT: Tag = 4;
 const TAG_END: Tag = 5;
 const TAG_SHUTDOWN: Tag = 6;
+
+/// How long a send keeps testing without sleeping.
+const SEND_SPIN: Duration = Duration::from_millis(20);
 
 /// Work that rank 0 hands out: task `index` for `index` in `0..count`.
 ///
@@ -187,13 +191,22 @@ impl Cluster {
         let process = self.world.process_at_rank(rank as i32);
         request::scope(|scope| {
             let mut req = process.immediate_send_with_tag(scope, bytes, tag);
+            // A large message moves only while both sides call into MPI:
+            // keep testing (yielding the core to anyone who wants it) for a
+            // while, so that a transfer the receiver has started is not paced
+            // by sleeps; a receiver that is slow to start costs sleeps only.
+            let start = Instant::now();
             let mut backoff = Backoff::new();
             loop {
                 match req.test() {
                     Ok(_) => break,
                     Err(pending) => req = pending,
                 }
-                backoff.pause();
+                if start.elapsed() < SEND_SPIN {
+                    std::thread::yield_now();
+                } else {
+                    backoff.pause();
+                }
             }
         });
     }

@@ -15,6 +15,7 @@
 use std::{
     collections::HashMap,
     path::{Path, PathBuf},
+    time::Instant,
 };
 
 use serde_json::{Value, json};
@@ -232,7 +233,10 @@ pub(super) fn run(batch: Batch<'_>, args: &RunArgs, inputs: &[PathBuf]) -> Resul
         states.push(state);
     }
     let todo = files.todo.clone();
+    let mut per_rank = vec![0usize; cluster.size()];
+    let start = Instant::now();
     let handed = cluster.hand_out(fingerprint, todo.len(), &files, |task, rank, outcome| {
+        per_rank[rank] += 1;
         let index = todo[task];
         let path = &inputs[index];
         let state = &mut states[index];
@@ -268,6 +272,7 @@ pub(super) fn run(batch: Batch<'_>, args: &RunArgs, inputs: &[PathBuf]) -> Resul
         }
     });
     progress.finish();
+    let elapsed = start.elapsed();
     match handed {
         Ok(_) => {}
         Err(e @ MpiError::FingerprintMismatch { .. }) => {
@@ -277,6 +282,19 @@ pub(super) fn run(batch: Batch<'_>, args: &RunArgs, inputs: &[PathBuf]) -> Resul
     }
     drop(files);
     drop(batch); // Process workers are reaped here.
+    outln!(
+        "{} rank{}: {} input file{} handed out in {:.3} s (files per rank: {})",
+        cluster.size(),
+        if cluster.size() == 1 { "" } else { "s" },
+        todo.len(),
+        if todo.len() == 1 { "" } else { "s" },
+        elapsed.as_secs_f64(),
+        per_rank
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let interrupted = sys::interrupted();
     let result = finish(
         args,
