@@ -9,7 +9,9 @@
 //!   the ranks and the runs come back); the best of 3 batches;
 //! - hand-out: 4,000 tiny inputs (16 samples, one `scale` stage): the time
 //!   per input that another rank ran, which is the hand-out round trip (task
-//!   out, run back) plus a microsecond of work.
+//!   out, run back) plus a microsecond of work. Rank 0's own thread sleeps a
+//!   millisecond per input here, or it would take nearly every tiny input
+//!   itself (it takes its tasks without a round trip).
 
 use std::{
     process::{Command, Stdio},
@@ -86,6 +88,7 @@ impl Job for Tiny<'_> {
         Vec::new()
     }
     fn run(&self, _: usize) {
+        std::thread::sleep(Duration::from_millis(1));
         let _ = self.pipeline.run(self.input);
     }
     fn receive(&self, _: usize, _: &[u8]) -> Result<(), tracekit_exec_mpi::Error> {

@@ -20,7 +20,10 @@
 use std::{
     fmt,
     panic::{AssertUnwindSafe, catch_unwind},
-    sync::mpsc,
+    sync::{
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+        mpsc,
+    },
     time::{Duration, Instant},
 };
 
@@ -252,10 +255,13 @@ impl Cluster {
             });
         }
         self.begin(fingerprint)?;
-        let mut state = Dispatch {
-            next: 0,
+        let tasks = Tasks {
+            next: AtomicUsize::new(0),
             count,
-            stop: false,
+            stop: AtomicBool::new(false),
+        };
+        let mut state = Dispatch {
+            tasks: &tasks,
             error: None,
             outstanding: 0,
             results: (0..count).map(|_| None).collect(),
@@ -264,10 +270,12 @@ impl Cluster {
             self.give(rank, &mut state, job);
         }
         std::thread::scope(|scope| {
-            let (task_tx, task_rx) = mpsc::channel::<usize>();
             let (done_tx, done_rx) = mpsc::channel::<(usize, Result<J::Output, String>)>();
+            // Rank 0's compute thread takes its tasks from the same counter
+            // as the other ranks, without a round trip through this thread.
+            let tasks = &tasks;
             scope.spawn(move || {
-                while let Ok(index) = task_rx.recv() {
+                while let Some(index) = tasks.take() {
                     let out = catch_unwind(AssertUnwindSafe(|| job.run(index)))
                         .map_err(|p| panic_message(&*p));
                     if done_tx.send((index, out)).is_err() {
@@ -275,34 +283,34 @@ impl Cluster {
                     }
                 }
             });
-            let mut local_busy = match state.take() {
-                Some(index) => task_tx.send(index).is_ok(),
-                None => false,
-            };
+            let mut local_running = true;
             let mut backoff = Backoff::new();
-            while local_busy || state.outstanding > 0 {
+            while local_running || state.outstanding > 0 {
                 let mut progressed = false;
-                if local_busy {
+                if local_running {
                     let wait = backoff.next_wait();
                     let done = if wait.is_zero() {
-                        done_rx.try_recv().ok()
+                        done_rx
+                            .try_recv()
+                            .map_err(|e| e == mpsc::TryRecvError::Disconnected)
                     } else {
-                        done_rx.recv_timeout(wait).ok()
+                        done_rx
+                            .recv_timeout(wait)
+                            .map_err(|e| e == mpsc::RecvTimeoutError::Disconnected)
                     };
-                    if let Some((index, out)) = done {
-                        progressed = true;
-                        match out {
-                            Ok(out) => state.record(index, 0, out, &mut on_result),
-                            Err(message) => state.fail(Error::Panicked {
-                                index,
-                                rank: 0,
-                                message,
-                            }),
+                    match done {
+                        Ok((index, out)) => {
+                            progressed = true;
+                            match out {
+                                Ok(out) => state.record(index, 0, out, &mut on_result),
+                                Err(message) => state.fail(Error::Panicked {
+                                    index,
+                                    rank: 0,
+                                    message,
+                                }),
+                            }
                         }
-                        local_busy = match state.take() {
-                            Some(index) => task_tx.send(index).is_ok(),
-                            None => false,
-                        };
+                        Err(disconnected) => local_running = !disconnected,
                     }
                 }
                 while let Some((rank, tag, bytes)) = self.try_receive() {
@@ -311,7 +319,7 @@ impl Cluster {
                 }
                 if progressed {
                     backoff.reset();
-                } else if !local_busy {
+                } else if !local_running {
                     backoff.pause();
                 }
             }
@@ -373,7 +381,7 @@ impl Cluster {
     }
 
     /// Gives `rank` the next task, or ends its batch.
-    fn give<J: Job>(&self, rank: usize, state: &mut Dispatch<J::Output>, job: &J) {
+    fn give<J: Job>(&self, rank: usize, state: &mut Dispatch<'_, J::Output>, job: &J) {
         match state.take() {
             Some(index) => {
                 let mut task = Writer::default();
@@ -395,7 +403,7 @@ impl Cluster {
         rank: usize,
         tag: Tag,
         bytes: &[u8],
-        state: &mut Dispatch<J::Output>,
+        state: &mut Dispatch<'_, J::Output>,
         job: &J,
         on_result: &mut impl FnMut(usize, usize, &J::Output) -> Flow,
     ) {
@@ -413,9 +421,9 @@ impl Cluster {
             Ok((index, status))
         })();
         match parsed {
-            Ok((index, _)) if index >= state.count => state.fail(Error::Protocol(format!(
+            Ok((index, _)) if index >= state.results.len() => state.fail(Error::Protocol(format!(
                 "rank {rank} answered task {index} of {}",
-                state.count
+                state.results.len()
             ))),
             Ok((index, 0)) => match job.receive(index, r.rest()) {
                 Ok(out) => state.record(index, rank, out, on_result),
@@ -538,24 +546,42 @@ impl Drop for Cluster {
     }
 }
 
-/// Rank 0's bookkeeping of one batch.
-struct Dispatch<T> {
-    next: usize,
+/// The tasks of a batch still to hand out, shared by rank 0's threads:
+/// they go out in index order until `count` or until `stop` is set.
+struct Tasks {
+    next: AtomicUsize,
     count: usize,
-    stop: bool,
+    stop: AtomicBool,
+}
+
+impl Tasks {
+    /// The next task to hand out, if any.
+    fn take(&self) -> Option<usize> {
+        if self.stop.load(Ordering::Acquire) {
+            return None;
+        }
+        let index = self.next.fetch_add(1, Ordering::AcqRel);
+        (index < self.count).then_some(index)
+    }
+
+    /// Hands out nothing more.
+    fn stop(&self) {
+        self.stop.store(true, Ordering::Release);
+    }
+}
+
+/// Rank 0's bookkeeping of one batch.
+struct Dispatch<'t, T> {
+    tasks: &'t Tasks,
     error: Option<Error>,
     /// Tasks handed to other ranks whose answer has not come.
     outstanding: usize,
     results: Vec<Option<T>>,
 }
 
-impl<T> Dispatch<T> {
-    /// The next task to hand out, if any.
-    fn take(&mut self) -> Option<usize> {
-        (!self.stop && self.next < self.count).then(|| {
-            self.next += 1;
-            self.next - 1
-        })
+impl<T> Dispatch<'_, T> {
+    fn take(&self) -> Option<usize> {
+        self.tasks.take()
     }
 
     fn record(
@@ -566,14 +592,14 @@ impl<T> Dispatch<T> {
         on_result: &mut impl FnMut(usize, usize, &T) -> Flow,
     ) {
         if on_result(index, rank, &out) == Flow::Stop {
-            self.stop = true;
+            self.tasks.stop();
         }
         self.results[index] = Some(out);
     }
 
     /// Keeps the first error and hands out nothing more.
     fn fail(&mut self, e: Error) {
-        self.stop = true;
+        self.tasks.stop();
         self.error.get_or_insert(e);
     }
 }
