@@ -54,6 +54,8 @@ mod cluster;
 mod error;
 mod fingerprint;
 #[cfg(feature = "mpi")]
+mod handout;
+#[cfg(feature = "mpi")]
 mod poll;
 #[cfg_attr(
     not(feature = "mpi"),
@@ -65,5 +67,8 @@ mod poll;
 mod wire;
 
 #[cfg(feature = "mpi")]
-pub use crate::cluster::{Cluster, Flow, Job, Served};
+pub use crate::{
+    cluster::Cluster,
+    handout::{Flow, Job, Served},
+};
 pub use crate::{error::Error, fingerprint::Fingerprint};
