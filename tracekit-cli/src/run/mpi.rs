@@ -11,6 +11,11 @@
 //! `--resume` reads. A rank that dies ends the whole job (MPI is
 //! fail-stop), so nothing waits for it; every output already written is
 //! complete.
+//!
+//! Two files with the same stem would write the same output names: the
+//! later one is refused on every rank before any work (one process refuses
+//! it when it reads a trace name already used, which is the same but for
+//! unreadable files and channel suffixes that happen to match a stem).
 
 use std::{
     collections::HashMap,
@@ -234,6 +239,8 @@ pub(super) fn run(batch: Batch<'_>, args: &RunArgs, inputs: &[PathBuf]) -> Resul
     }
     let todo = files.todo.clone();
     let mut per_rank = vec![0usize; cluster.size()];
+    // What failed, per input file: listed in input order at the end.
+    let mut failed: Vec<Vec<String>> = vec![Vec::new(); inputs.len()];
     let start = Instant::now();
     let handed = cluster.hand_out(fingerprint, todo.len(), &files, |task, rank, outcome| {
         per_rank[rank] += 1;
@@ -242,7 +249,7 @@ pub(super) fn run(batch: Batch<'_>, args: &RunArgs, inputs: &[PathBuf]) -> Resul
         let state = &mut states[index];
         for (what, message) in &outcome.failures {
             progress.error(&format!("{message} (rank {rank})"));
-            tally.failed.push(what.clone());
+            failed[index].push(what.clone());
         }
         state.failed = !outcome.failures.is_empty();
         state.done = Done {
@@ -273,6 +280,7 @@ pub(super) fn run(batch: Batch<'_>, args: &RunArgs, inputs: &[PathBuf]) -> Resul
     });
     progress.finish();
     let elapsed = start.elapsed();
+    tally.failed.extend(failed.into_iter().flatten());
     match handed {
         Ok(_) => {}
         Err(e @ MpiError::FingerprintMismatch { .. }) => {
