@@ -35,6 +35,8 @@ use crate::{failure::Failure, records::Done, sys};
 /// What one input file gave, sent back to rank 0.
 #[derive(Debug, Default)]
 struct Outcome {
+    /// Traces read from the file.
+    traces: usize,
     /// Traces whose outputs were written.
     inputs: usize,
     /// Files written.
@@ -50,6 +52,7 @@ struct Outcome {
 impl Outcome {
     fn encode(&self) -> Vec<u8> {
         json!({
+            "traces": self.traces,
             "inputs": self.inputs,
             "files": self.files,
             "rows": self.rows,
@@ -74,6 +77,7 @@ impl Outcome {
             })
             .collect::<Result<_, _>>()?;
         Ok(Outcome {
+            traces: count("traces")?,
             inputs: count("inputs")?,
             files: count("files")?,
             rows: v["rows"].as_str().ok_or_else(bad)?.to_owned(),
@@ -117,6 +121,7 @@ impl Files<'_> {
                 return outcome;
             }
         };
+        outcome.traces = traces.len();
         for input in &traces {
             let mut tally = Tally::default();
             let written = self
@@ -252,6 +257,7 @@ pub(super) fn run(batch: Batch<'_>, args: &RunArgs, inputs: &[PathBuf]) -> Resul
             failed[index].push(what.clone());
         }
         state.failed = !outcome.failures.is_empty();
+        state.traces = outcome.traces;
         state.done = Done {
             inputs: outcome.inputs,
             files: outcome.files,
