@@ -46,6 +46,13 @@
 //! # }
 //! ```
 #![deny(missing_docs)]
+#![cfg_attr(
+    not(feature = "mpi"),
+    allow(
+        rustdoc::broken_intra_doc_links,
+        reason = "the crate documentation links to the MPI items, which exist with the mpi feature"
+    )
+)]
 
 #[cfg(feature = "mpi")]
 mod batch;
