@@ -60,6 +60,16 @@ pub trait Job: Sync {
 
     /// Decodes the answer of another rank to task `index`.
     fn receive(&self, index: usize, bytes: &[u8]) -> Result<Self::Output, Error>;
+
+    /// How many tasks another rank may hold at once. With 1 (the default)
+    /// a task goes only to a rank that is free, so once a result says
+    /// [`Flow::Stop`] no later task starts anywhere. With 2 a rank gets its
+    /// next task while it works on one, which hides the round trip to rank 0
+    /// when tasks are short, but a task already queued still runs after a
+    /// stop.
+    fn queue(&self) -> usize {
+        1
+    }
 }
 
 /// Whether rank 0 goes on handing out tasks after a result.
@@ -119,6 +129,7 @@ impl Cluster {
             tasks: &tasks,
             error: None,
             outstanding: 0,
+            held: vec![0; self.size()],
             results: (0..count).map(|_| None).collect(),
         };
         for rank in 1..self.size() {
@@ -236,20 +247,22 @@ impl Cluster {
     }
 
     /// Gives `rank` the next task, or ends its batch.
+    /// Gives `rank` tasks until it holds [`Job::queue`] of them, or ends
+    /// its batch once it holds none and none is left.
     fn give<J: Job>(&self, rank: usize, state: &mut Dispatch<'_, J::Output>, job: &J) {
-        match state.take() {
-            Some(index) => {
-                let mut task = Writer::default();
-                task.u64(index as u64);
-                task.0.extend_from_slice(&job.payload(index));
-                self.send(rank, TAG_TASK, &task.0);
-                state.outstanding += 1;
-            }
-            None => {
-                let mut end = Writer::default();
-                end.u8(0);
-                self.send(rank, TAG_END, &end.0);
-            }
+        while state.held[rank] < job.queue().max(1) {
+            let Some(index) = state.take() else { break };
+            let mut task = Writer::default();
+            task.u64(index as u64);
+            task.0.extend_from_slice(&job.payload(index));
+            self.send(rank, TAG_TASK, &task.0);
+            state.held[rank] += 1;
+            state.outstanding += 1;
+        }
+        if state.held[rank] == 0 {
+            let mut end = Writer::default();
+            end.u8(0);
+            self.send(rank, TAG_END, &end.0);
         }
     }
 
@@ -269,6 +282,7 @@ impl Cluster {
             return;
         }
         state.outstanding = state.outstanding.saturating_sub(1);
+        state.held[rank] = state.held[rank].saturating_sub(1);
         let mut r = Reader::new(bytes);
         let parsed = (|| -> Result<(usize, u8), Error> {
             let index = r.u64()? as usize;
@@ -419,6 +433,8 @@ struct Dispatch<'t, T> {
     error: Option<Error>,
     /// Tasks handed to other ranks whose answer has not come.
     outstanding: usize,
+    /// Per rank, the tasks it holds (handed out, answer not come).
+    held: Vec<usize>,
     results: Vec<Option<T>>,
 }
 

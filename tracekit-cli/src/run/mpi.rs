@@ -180,6 +180,12 @@ impl Job for Files<'_> {
     fn receive(&self, _: usize, bytes: &[u8]) -> Result<Outcome, MpiError> {
         Outcome::decode(bytes)
     }
+
+    /// A rank gets its next file while it works on one: only a stop on
+    /// Ctrl-C is affected, and then the file queued also runs.
+    fn queue(&self) -> usize {
+        2
+    }
 }
 
 /// Files whose stem is an earlier file's would write over its outputs: they
