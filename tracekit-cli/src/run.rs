@@ -265,7 +265,11 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     // A few traces per run_batch: twice the workers, so that the thread
     // executor gives each worker whole traces; few enough that the bar moves
     // and memory stays bounded.
-    let chunk = batch.pipeline.resolved_workers().saturating_mul(2).clamp(2, 32);
+    let chunk = batch
+        .pipeline
+        .resolved_workers()
+        .saturating_mul(2)
+        .clamp(2, 32);
     let mut tally = Tally::default();
     let mut progress = Progress::new(inputs.len());
     let mut names: HashMap<String, PathBuf> = HashMap::new();

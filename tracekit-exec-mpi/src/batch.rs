@@ -1,7 +1,9 @@
 //! A batch of traces spread over the ranks: the traces travel to the ranks
 //! that run them, the runs come back to rank 0.
 
-use tracekit_core::{Error as CoreError, Executor, Pipeline, Plan, Run, SequentialExecutor, Trace};
+use tracekit_core::{
+    Error as CoreError, Executor, Pipeline, Plan, Run, SequentialExecutor, Trace, batch_result,
+};
 
 use crate::{
     Cluster, Error, Fingerprint, Flow, Job, Served,
@@ -28,8 +30,8 @@ impl Job for TraceJob<'_> {
         self.executor.run(self.plan, &self.inputs[index])
     }
 
-    fn receive(&self, _index: usize, bytes: &[u8]) -> Result<Self::Output, Error> {
-        Reader::new(bytes).run_result(self.plan)
+    fn receive(&self, index: usize, bytes: &[u8]) -> Result<Self::Output, Error> {
+        Reader::new(bytes).run_result(self.plan, &self.inputs[index])
     }
 }
 
@@ -59,24 +61,20 @@ impl Cluster {
         inputs: &[Trace],
     ) -> Result<Vec<Run>, Error> {
         let results = self.hand_out_runs(pipeline, executor, inputs, true)?;
-        let mut runs = Vec::with_capacity(inputs.len());
-        for (index, result) in results.into_iter().enumerate() {
-            match result {
-                Some(Ok(run)) => runs.push(run),
-                Some(Err(e)) => {
-                    return Err(Error::Pipeline(CoreError::Batch {
-                        index,
-                        source: Box::new(e),
-                    }));
-                }
-                None => {
-                    return Err(Error::Protocol(format!(
-                        "input {index} was never run, yet no earlier input failed"
-                    )));
-                }
-            }
-        }
-        Ok(runs)
+        // Inputs never handed out come after the lowest failure, which
+        // core's batch rule reports first.
+        let results = results
+            .into_iter()
+            .enumerate()
+            .map(|(index, r)| {
+                r.unwrap_or_else(|| {
+                    Err(CoreError::Internal(format!(
+                        "batch input {index} was never run"
+                    )))
+                })
+            })
+            .collect();
+        batch_result(results).map_err(Error::Pipeline)
     }
 
     /// Rank 0: like [`Cluster::run_batch_on`], but every input runs whatever
@@ -148,7 +146,7 @@ impl Cluster {
         self.serve_next_with(Fingerprint::of(&plan), |_, payload| {
             let result = Reader::new(payload)
                 .trace()
-                .map_err(|e| CoreError::Executor(format!("an input could not be decoded: {e}")))
+                .map_err(|e| CoreError::Internal(format!("an input could not be decoded: {e}")))
                 .and_then(|input| executor.run(&plan, &input));
             let mut w = Writer::default();
             w.run_result(&result);

@@ -6,7 +6,10 @@
 
 use std::{collections::BTreeMap, fmt, time::Duration};
 
-use tracekit_core::{Domain, Error as CoreError, Plan, Run, StageRecord, Trace, TraceMeta};
+use tracekit_core::{
+    Domain, Error as CoreError, ErrorClass, Plan, Run, RunSet, StageOutput, StageRecord, Trace,
+    TraceMeta,
+};
 
 use crate::Error;
 
@@ -112,12 +115,6 @@ impl Writer {
                 self.text(step);
                 self.duration(*limit);
             }
-            CoreError::WorkerCrashed { step, pid, signal } => {
-                self.u8(4);
-                self.text(step);
-                self.u64(*pid as u64);
-                self.u64(*signal as u64);
-            }
             CoreError::InvalidConfig(m) => {
                 self.u8(5);
                 self.text(m);
@@ -126,20 +123,44 @@ impl Writer {
                 self.u8(6);
                 self.text(m);
             }
-            CoreError::Unavailable(m) => {
+            CoreError::Internal(m) => {
                 self.u8(7);
                 self.text(m);
             }
-            CoreError::Executor(m) => {
-                self.u8(8);
-                self.text(m);
-            }
+            // Any other error (a backend's own, a crashed worker...) travels
+            // as its class, step and message: it reads the same on rank 0.
             other => {
                 self.u8(8);
+                self.u8(class_code(other.class()));
+                match other.step() {
+                    Some(step) => {
+                        self.u8(1);
+                        self.text(step);
+                    }
+                    None => self.u8(0),
+                }
                 self.text(&other.to_string());
             }
         }
     }
+}
+
+const CLASSES: [ErrorClass; 8] = [
+    ErrorClass::InvalidArgument,
+    ErrorClass::Pipeline,
+    ErrorClass::NotFound,
+    ErrorClass::Stage,
+    ErrorClass::Worker,
+    ErrorClass::Timeout,
+    ErrorClass::Io,
+    ErrorClass::Internal,
+];
+
+fn class_code(class: ErrorClass) -> u8 {
+    CLASSES
+        .iter()
+        .position(|c| *c == class)
+        .map_or(7, |i| i as u8)
 }
 
 /// Reads fields from a message, checking each length against what is left.
@@ -255,8 +276,13 @@ impl<'a> Reader<'a> {
             .ok_or_else(|| Error::Protocol(format!("a duration holds {nanos} nanoseconds")))
     }
 
-    /// A run result written by [`Writer::run_result`], rebuilt for `plan`.
-    pub(crate) fn run_result(&mut self, plan: &Plan<'_>) -> Result<Result<Run, CoreError>, Error> {
+    /// A run result written by [`Writer::run_result`], rebuilt for `plan`
+    /// and the `input` it ran on.
+    pub(crate) fn run_result(
+        &mut self,
+        plan: &Plan<'_>,
+        input: &Trace,
+    ) -> Result<Result<Run, CoreError>, Error> {
         match self.u8()? {
             0 => {
                 let n = self.count(40)?;
@@ -285,9 +311,7 @@ impl<'a> Reader<'a> {
                     })?;
                     results[i] = Some(self.trace()?);
                 }
-                plan.finish(results, records)
-                    .map(Ok)
-                    .map_err(Error::Pipeline)
+                Ok(rebuild(plan, input, results, records))
             }
             1 => self.error().map(Err),
             t => Err(Error::Protocol(format!("unknown run result tag {t}"))),
@@ -308,18 +332,50 @@ impl<'a> Reader<'a> {
                 step: self.text()?,
                 limit: self.duration()?,
             },
-            4 => CoreError::WorkerCrashed {
-                step: self.text()?,
-                pid: self.u64()? as i32,
-                signal: self.u64()? as i32,
-            },
             5 => CoreError::InvalidConfig(self.text()?),
             6 => CoreError::InvalidTrace(self.text()?),
-            7 => CoreError::Unavailable(self.text()?),
-            8 => CoreError::Executor(self.text()?),
+            7 => CoreError::Internal(self.text()?),
+            8 => {
+                let class = *CLASSES
+                    .get(usize::from(self.u8()?))
+                    .ok_or_else(|| Error::Protocol("unknown error class".into()))?;
+                let step = match self.u8()? {
+                    0 => None,
+                    _ => Some(self.text()?),
+                };
+                CoreError::backend(class, step.as_deref(), RemoteError(self.text()?))
+            }
             t => return Err(Error::Protocol(format!("unknown error tag {t}"))),
         })
     }
+}
+
+/// What another rank computed for one stage: the trace, where the plan keeps one.
+struct Remote(Option<Trace>);
+
+impl StageOutput for Remote {
+    fn into_trace(self) -> Option<Trace> {
+        self.0
+    }
+}
+
+/// The [`Run`] of `input` from the outputs and records another rank sent:
+/// core's batch engine assembles it, stage by stage in schedule order, as
+/// for a run on this rank.
+fn rebuild(
+    plan: &Plan<'_>,
+    input: &Trace,
+    mut results: Vec<Option<Trace>>,
+    records: Vec<StageRecord>,
+) -> Result<Run, CoreError> {
+    let inputs = std::slice::from_ref(input);
+    let mut set: RunSet<'_, Remote> = RunSet::new(plan, inputs, 1);
+    while let Some(task) = set.next_task() {
+        let output = Remote(results.get_mut(task.stage).and_then(Option::take));
+        let record = records.get(task.stage).copied().unwrap_or_default();
+        set.complete(task, Ok((output, record)));
+    }
+    set.finish_run()
 }
 
 /// A stage's error that happened on another rank: its message, as the stage
@@ -383,12 +439,13 @@ mod tests {
     fn runs_and_errors_travel() {
         let p = pipeline();
         let plan = p.plan();
-        let ok = p.run_on(&SequentialExecutor, &input(vec![1.0, 2.0, 6.0]));
-        let err = p.run_on(&SequentialExecutor, &input(vec![]));
-        for result in [ok, err] {
+        let (good, empty) = (input(vec![1.0, 2.0, 6.0]), input(vec![]));
+        let ok = p.run_on(&SequentialExecutor, &good);
+        let err = p.run_on(&SequentialExecutor, &empty);
+        for (result, given) in [(ok, &good), (err, &empty)] {
             let mut w = Writer::default();
             w.run_result(&result);
-            let back = Reader::new(&w.0).run_result(&plan).unwrap();
+            let back = Reader::new(&w.0).run_result(&plan, given).unwrap();
             match (result, back) {
                 (Ok(a), Ok(b)) => {
                     assert_eq!(a.kept_steps(), b.kept_steps());

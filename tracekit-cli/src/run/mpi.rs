@@ -214,7 +214,7 @@ fn refuse_clashes(inputs: &[PathBuf]) -> Vec<Option<String>> {
 
 /// Runs `tracekit run --mpi` on this rank.
 pub(super) fn run(batch: Batch<'_>, args: &RunArgs, inputs: &[PathBuf]) -> Result<(), Failure> {
-    let mut fingerprint = Fingerprint::of_pipeline(batch.pipeline.pipeline())
+    let mut fingerprint = Fingerprint::of_pipeline(batch.pipeline.as_pipeline())
         .with(&run_identity(args)?.to_le_bytes())
         .with(args.out.as_os_str().as_encoded_bytes());
     for path in inputs {
