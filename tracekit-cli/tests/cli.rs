@@ -3,63 +3,25 @@
 //! Inputs are generated into a fresh directory per test; outputs are compared
 //! with the library's results for the same spec and files, bit for bit.
 
+mod support;
+
 use std::{
     f64::consts::TAU,
     fmt::Write as _,
     fs,
     path::{Path, PathBuf},
     process::{Command, Output},
-    sync::atomic::{AtomicUsize, Ordering},
 };
 
+use support::{TempDir, stderr, tracekit};
 use tracekit::{
     Domain, ExecutorKind, Run, Trace,
     io::{NamedTrace, OutputFormat, ReadOptions, trace_to_json, write_trace},
     spec,
 };
 
-/// A directory removed when the test ends.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!(
-            "tracekit-cli-test-{}-{tag}-{n}",
-            std::process::id()
-        ));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Runs the binary in `dir` with `args`.
-fn tracekit(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tracekit"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("the tracekit binary runs")
-}
-
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn code(o: &Output) -> i32 {

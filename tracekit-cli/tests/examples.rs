@@ -35,15 +35,17 @@
 //! otherwise: `tracekit demo` gets `--samples 4096` (its capture's length, a
 //! hidden option) and `tracekit bench` gets `--runs 1`.
 
+mod support;
+
 use std::{
     fs,
     io::Read as _,
     path::{Path, PathBuf},
     process::{Command, Output, Stdio},
-    sync::atomic::{AtomicUsize, Ordering},
     thread,
     time::{Duration, Instant},
 };
+use support::TempDir;
 
 /// The marker of README lines and blocks that the test does not run.
 const NOT_RUN: &str = "not run by the examples test";
@@ -66,29 +68,6 @@ struct Example {
     status: i32,
     /// Why it is not run, if it is not.
     skip: Option<String>,
-}
-
-/// A directory removed when the test ends.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!(
-            "tracekit-examples-{}-{tag}-{n}",
-            std::process::id()
-        ));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
 }
 
 fn repo() -> PathBuf {

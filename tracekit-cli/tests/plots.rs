@@ -9,14 +9,16 @@
 //! boxes the rectangles filled with the label colour, marker lines the
 //! vertical lines in the marker colour.
 
+mod support;
+
 use std::{
     f64::consts::TAU,
     fs,
     path::{Path, PathBuf},
     process::{Command, Output},
-    sync::atomic::{AtomicUsize, Ordering},
 };
 
+use support::TempDir;
 use tracekit::{
     Trace,
     io::{OutputFormat, write_trace},
@@ -28,33 +30,6 @@ const PLOT_FRAME: &str = "#A0A0A0";
 const LABEL_BOX: &str = "#FFF4F4";
 /// Marker lines and labels (`style::MARKER_COLOR`).
 const MARKER: &str = "#D62728";
-
-/// A directory removed when the test ends.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!(
-            "tracekit-plots-test-{}-{tag}-{n}",
-            std::process::id()
-        ));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Runs the binary in `dir` with `args`; fails the test unless it exits 0.
 fn tracekit(dir: &Path, args: &[&str]) -> Output {

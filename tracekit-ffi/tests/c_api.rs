@@ -142,14 +142,52 @@ fn compile(source: &Source, shared: bool, out_dir: &Path) -> PathBuf {
     binary
 }
 
-/// The C example of the project README, as written there.
-fn readme_example(out_dir: &Path) -> PathBuf {
+/// The `n`-th (from 0) C code block of the project README.
+fn readme_c_block(n: usize) -> &'static str {
     let readme = include_str!("../../README.md");
-    let start = readme.find("```c\n").expect("the README has a C example") + "```c\n".len();
-    let len = readme[start..].find("```").expect("the C example ends");
-    let path = out_dir.join("readme_example.c");
-    std::fs::write(&path, &readme[start..start + len]).expect("the example can be written");
-    path
+    let mut rest = readme;
+    for _ in 0..n {
+        let start = rest
+            .find("```c\n")
+            .expect("the README has that many C blocks");
+        rest = &rest[start + "```c\n".len()..];
+    }
+    let start = rest
+        .find("```c\n")
+        .expect("the README has that many C blocks")
+        + "```c\n".len();
+    let len = rest[start..].find("```").expect("the C block ends");
+    &rest[start..start + len]
+}
+
+/// Writes `program` as `name.c`, compiles it as C11 with warnings as errors
+/// against the shared library, runs it and returns its output (which must
+/// be a success).
+fn compile_and_run(name: &str, program: &str) -> std::process::Output {
+    let out_dir = profile_dir().join("c-tests");
+    std::fs::create_dir_all(&out_dir).expect("the c-tests folder can be made");
+    let source = out_dir.join(format!("{name}.c"));
+    std::fs::write(&source, program).expect("the program can be written");
+    let binary = out_dir.join(name);
+    let so = library("libtracekit.so");
+    let dir = so.parent().expect("the library is in a folder");
+    run(Command::new(env::var("CC").unwrap_or_else(|_| "cc".into()))
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic"])
+        .arg("-I")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../include"))
+        .arg(&source)
+        .arg("-o")
+        .arg(&binary)
+        .arg(&so)
+        .arg(format!("-Wl,-rpath,{}", dir.display()))
+        .arg("-lm"));
+    let out = Command::new(&binary).output().expect("the program runs");
+    assert!(
+        out.status.success(),
+        "{name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 /// The README's second C block (reading a capture), a fragment: compiled
@@ -157,66 +195,17 @@ fn readme_example(out_dir: &Path) -> PathBuf {
 /// runs through the error path.
 #[test]
 fn readme_capture_fragment_compiles_and_runs() {
-    let readme = include_str!("../../README.md");
-    let first = readme.find("```c\n").expect("the README has a C example") + 5;
-    let second = readme[first..]
-        .find("```c\n")
-        .map(|i| first + i + 5)
-        .expect("the README has a second C block");
-    let len = readme[second..].find("```").expect("the block ends");
-    let out_dir = profile_dir().join("c-tests");
-    std::fs::create_dir_all(&out_dir).expect("the c-tests folder can be made");
-    let source = out_dir.join("readme_capture.c");
     let program = format!(
         "#include <stdio.h>\n#include \"tracekit.h\"\nint main(void) {{\n{}return 0;\n}}\n",
-        &readme[second..second + len]
+        readme_c_block(1)
     );
-    std::fs::write(&source, program).expect("the fragment can be written");
-    let binary = out_dir.join("readme_capture");
-    let so = library("libtracekit.so");
-    let dir = so.parent().expect("the library is in a folder");
-    run(Command::new(env::var("CC").unwrap_or_else(|_| "cc".into()))
-        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic"])
-        .arg("-I")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../include"))
-        .arg(&source)
-        .arg("-o")
-        .arg(&binary)
-        .arg(&so)
-        .arg(format!("-Wl,-rpath,{}", dir.display()))
-        .arg("-lm"));
-    let out = Command::new(&binary).output().expect("the fragment runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    compile_and_run("readme_capture", &program);
 }
 
+/// The README's C example, as written there.
 #[test]
 fn readme_example_compiles_and_runs() {
-    let out_dir = profile_dir().join("c-tests");
-    std::fs::create_dir_all(&out_dir).expect("the c-tests folder can be made");
-    let source = readme_example(&out_dir);
-    let binary = out_dir.join("test_readme_example");
-    let so = library("libtracekit.so");
-    let dir = so.parent().expect("the library is in a folder");
-    run(Command::new(env::var("CC").unwrap_or_else(|_| "cc".into()))
-        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic"])
-        .arg("-I")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../include"))
-        .arg(&source)
-        .arg("-o")
-        .arg(&binary)
-        .arg(&so)
-        .arg(format!("-Wl,-rpath,{}", dir.display()))
-        .arg("-lm"));
-    let out = Command::new(&binary).output().expect("the example runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = compile_and_run("test_readme_example", readme_c_block(0));
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("1000 samples, first "));
 }
 

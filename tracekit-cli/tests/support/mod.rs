@@ -1,4 +1,4 @@
-//! What the scale-out tests share: temporary directories, generated inputs,
+//! What the CLI tests share: temporary directories, generated inputs,
 //! running the binary, and comparing output directories byte for byte.
 
 #![allow(
@@ -27,7 +27,7 @@ impl TempDir {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!(
-            "tracekit-scale-test-{}-{tag}-{n}",
+            "tracekit-cli-test-{}-{tag}-{n}",
             std::process::id()
         ));
         let _ = fs::remove_dir_all(&dir);
