@@ -13,7 +13,7 @@ and checks it against the file's own header, read here independently:
   and RigolWFM's reading of the binary export of the same capture
   (values printed with 6 to 8 significant digits: compared to 5e-6).
 
-Where /work/shared/samples (or $TRACEKIT_SAMPLES) holds the `.wfm` the
+Where the samples folder (tkcapture.SAMPLES) holds the `.wfm` the
 scope saved with the CSV, RigolWFM's reading of it is a second oracle for
 the rate (loosely: the CSV may hold another record; compared only where
 the lengths agree). Samples must equal the CSV's numbers as Python parses
@@ -21,7 +21,7 @@ them (scaled to volts).
 
 Run from the repository root: python3 scripts/check_csv.py [DIR]
 (DIR: the unpacked RigolWFM sdist's tests/files; default
-/tmp/rigolwfm-sdist/rigolwfm-1.6.0/tests/files).
+tkcapture.SDIST_FILES).
 """
 
 import csv
@@ -36,8 +36,8 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tkcapture  # noqa: E402
 
-FILES = sys.argv[1] if len(sys.argv) > 1 else "/tmp/rigolwfm-sdist/rigolwfm-1.6.0/tests/files"
-SAMPLES = os.environ.get("TRACEKIT_SAMPLES", "/work/shared/samples")
+FILES = sys.argv[1] if len(sys.argv) > 1 else tkcapture.SDIST_FILES
+SAMPLES = tkcapture.SAMPLES
 
 
 def rows_of(path):

@@ -8,7 +8,7 @@ interval (RigolWFM's `seconds_per_point`) and the first sample's time
 
 Without arguments it checks the Rigol files of ../shared/samples (or
 $TRACEKIT_SAMPLES) and the `tests/files/bin` of the RigolWFM sdist
-($RIGOLWFM_SDIST, default /tmp/rigolwfm-sdist/rigolwfm-1.6.0). The model
+(tkcapture.SDIST: $RIGOLWFM_SDIST). The model
 string RigolWFM needs comes from the file name; `FILE=MODEL` gives it. A file
 that RigolWFM refuses passes when tracekit refuses it too.
 """
@@ -22,10 +22,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tkcapture  # noqa: E402
 
 ROOT = tkcapture.ROOT
-SAMPLES = os.environ.get("TRACEKIT_SAMPLES", os.path.join(os.path.dirname(ROOT), "..", "shared", "samples"))
-if not os.path.isdir(SAMPLES):
-    SAMPLES = "/work/shared/samples"
-SDIST = os.environ.get("RIGOLWFM_SDIST", "/tmp/rigolwfm-sdist/rigolwfm-1.6.0")
+SAMPLES = tkcapture.SAMPLES
+SDIST = tkcapture.SDIST
 
 # File-name prefixes and the RigolWFM model string each needs (longest first).
 MODELS = [

@@ -4,7 +4,7 @@ same records (the `.Wfm.csv` files beside some of them).
 
     python3 scripts/check_rs_siglent.py [FILE_OR_DIR ...]
 
-Without arguments it checks /work/shared/samples/rs_rtp_01.bin and the
+Without arguments it checks rs_rtp_01.bin of the samples folder and the
 RigolWFM sdist's tests/files/rs/*.bin and tests/files/bin/SDS*.bin (set
 RIGOLWFM_FILES to the sdist's tests/files folder if it lies elsewhere).
 For each file it compares, trace by trace: channel name, units, sample
@@ -25,8 +25,8 @@ import tkcapture  # noqa: E402
 
 import RigolWFM.wfm as rigol  # noqa: E402
 
-SAMPLES = "/work/shared/samples"
-SDIST = os.environ.get("RIGOLWFM_FILES", "/tmp/rigolwfm-sdist/rigolwfm-1.6.0/tests/files")
+SAMPLES = tkcapture.SAMPLES
+SDIST = tkcapture.SDIST_FILES
 UNITS = {"v": "V", "a": "A", "w": "W", "u": ""}
 
 

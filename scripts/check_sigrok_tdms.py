@@ -1,14 +1,14 @@
 """Checks tracekit's sigrok session and TDMS readers against real files.
 
 sigrok sessions (`.sr` under the RigolWFM sdist's test files and
-/work/shared/samples): tracekit's reading against the archive read here
+the samples folder): tracekit's reading against the archive read here
 with zipfile to the sigrok/v2 layout (there is no Python sigrok reader),
 and agilent_1.sr (a logic capture RigolWFM's tests made from agilent_1.bin)
 against RigolWFM's reading of agilent_1.bin: the same number of samples,
 the same sample rate, and D0 equal to CH 1 above its mid-range.
 
 TDMS files (the files npTDMS ships for its tests, and any `.tdms` under
-/work/shared/samples): every numeric channel against npTDMS's reading
+the samples folder): every numeric channel against npTDMS's reading
 (scaled values, wf_increment, wf_start_offset, unit_string, names); files
 of DAQmx raw data must be refused with a message that says so.
 
@@ -27,8 +27,8 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tkcapture  # noqa: E402
 
-SDIST = "/tmp/rigolwfm-sdist/rigolwfm-1.6.0/tests/files"
-SAMPLES = "/work/shared/samples"
+SDIST = tkcapture.SDIST_FILES
+SAMPLES = tkcapture.SAMPLES
 
 
 def find(pattern_roots, extension):

@@ -2,7 +2,7 @@
 against RigolWFM 1.6.0 on real files: samples, sample rate, start and
 channel names of every trace RigolWFM reads.
 
-Files: /work/shared/samples (tek_golden_analog.wfm, lecroy_2.trc,
+Files: the samples folder, tkcapture.SAMPLES (tek_golden_analog.wfm, lecroy_2.trc,
 agilent_1.bin) and the RigolWFM sdist's tests/files/trc/*.trc, *.000 and
 tests/files/bin/agilent_*.bin, where present (override the roots with
 TRACEKIT_SAMPLES and RIGOLWFM_FILES).
@@ -34,8 +34,8 @@ import tkcapture  # noqa: E402
 
 import RigolWFM.wfm as rigol  # noqa: E402
 
-SAMPLES = os.environ.get("TRACEKIT_SAMPLES", "/work/shared/samples")
-SDIST = os.environ.get("RIGOLWFM_FILES", "/tmp/rigolwfm-sdist/rigolwfm-1.6.0/tests/files")
+SAMPLES = tkcapture.SAMPLES
+SDIST = tkcapture.SDIST_FILES
 RTOL = 1e-7
 
 

@@ -17,6 +17,15 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(ROOT, "tracekit-io", "tests", "fixtures")
 
+# Real captures to check against, never copied into the repository: a folder
+# of samples ($TRACEKIT_SAMPLES, default ../shared/samples beside the
+# repository) and the RigolWFM 1.6.0 source distribution, unpacked
+# ($RIGOLWFM_SDIST: `pip download --no-deps --no-binary :all: RigolWFM==1.6.0`,
+# then untar it).
+SAMPLES = os.environ.get("TRACEKIT_SAMPLES", os.path.join(ROOT, "..", "shared", "samples"))
+SDIST = os.environ.get("RIGOLWFM_SDIST", os.path.join(ROOT, "..", "rigolwfm-1.6.0"))
+SDIST_FILES = os.path.join(SDIST, "tests", "files")
+
 
 def fixture_path(family, name):
     """tracekit-io/tests/fixtures/<family>/<name>, its folder created."""
