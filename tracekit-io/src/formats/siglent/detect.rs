@@ -8,6 +8,7 @@
 //! those last tests is taken, in a second pass, as a damaged file of the first
 //! revision whose other tests it passes, so that reading it says what is wrong.
 
+use super::fixed::{self, Data};
 use crate::bytes::{Bytes, Order};
 
 /// A Siglent BIN revision, as the published description names it.
@@ -54,52 +55,6 @@ pub(super) fn revision(data: &[u8]) -> Option<Revision> {
 }
 
 /// A file's header, read little-endian; fields beyond the file read as absent.
-/// Where a revision without a version word keeps what detection checks.
-struct Unversioned {
-    /// The shortest header that holds every field below.
-    min_len: usize,
-    /// The four channels' on/off flags.
-    flags: [usize; 4],
-    /// `time_div` (value and magnitude).
-    time_div: usize,
-    /// `sample_rate` (value and magnitude).
-    sample_rate: usize,
-    /// The points per channel (u32).
-    points: usize,
-    /// Where the samples start.
-    data: u64,
-}
-
-/// V1: flags at 0.
-const V1: Unversioned = Unversioned {
-    min_len: 0x11C,
-    flags: [0x00, 0x04, 0x08, 0x0C],
-    time_div: 0xD4,
-    sample_rate: 0xF8,
-    points: 0xF4,
-    data: 0x800,
-};
-
-/// V0.2: flags at 0x44.
-const V0_2: Unversioned = Unversioned {
-    min_len: 0xDEC,
-    flags: [0x44, 0xE8, 0x18C, 0x230],
-    time_div: 0xDB8,
-    sample_rate: 0xDDC,
-    points: 0xDD8,
-    data: 0x932C,
-};
-
-/// V0.1: flags at 0x44, other fields earlier than V0.2's.
-const V0_1: Unversioned = Unversioned {
-    min_len: 0xAB8,
-    flags: [0x44, 0xC0, 0x13C, 0x1B8],
-    time_div: 0xA84,
-    sample_rate: 0xAA8,
-    points: 0xAA4,
-    data: 0x8A60,
-};
-
 struct Head<'a>(Bytes<'a>);
 
 impl Head<'_> {
@@ -205,9 +160,9 @@ impl Head<'_> {
             Revision::V4 => self.v4(strict),
             Revision::V3 => self.v3(strict),
             Revision::V2 => self.v2(strict),
-            Revision::V1 => self.unversioned(&V1, strict),
-            Revision::V0_2 => self.unversioned(&V0_2, strict),
-            Revision::V0_1 => self.unversioned(&V0_1, strict),
+            Revision::V1 => self.unversioned(revision, 0x11C, strict),
+            Revision::V0_2 => self.unversioned(revision, 0xDEC, strict),
+            Revision::V0_1 => self.unversioned(revision, 0xAB8, strict),
         }
     }
 
@@ -309,19 +264,27 @@ impl Head<'_> {
             )
     }
 
-    /// A revision without a version word (V1, V0.2, V0.1): its channel
-    /// flags, plausible `time_div` and `sample_rate`, and payload, at the
-    /// offsets of `layout`.
-    fn unversioned(&self, layout: &Unversioned, strict: bool) -> bool {
-        self.len() >= layout.min_len
-            && self.flags(layout.flags)
+    /// A revision without a version word (V1, V0.2, V0.1): a header of at
+    /// least `min_len` bytes with its channel flags, plausible `time_div`
+    /// and `sample_rate`, and payload, at the offsets the reader's layout
+    /// gives.
+    fn unversioned(&self, revision: Revision, min_len: usize, strict: bool) -> bool {
+        let Some(layout) = fixed::layout(revision) else {
+            return false;
+        };
+        let Data::At(data) = layout.data else {
+            return false;
+        };
+        let flags = layout.banks[0].on;
+        self.len() >= min_len
+            && self.flags(flags)
             && self.scaled16(layout.time_div)
             && self.scaled16(layout.sample_rate)
             && self.payload(
                 strict,
-                layout.data,
-                self.enabled(layout.flags),
-                u64::from(self.u32(layout.points).unwrap_or(0)),
+                data as u64,
+                self.enabled(flags),
+                u64::from(self.u32(layout.wave_length).unwrap_or(0)),
                 1,
             )
     }
