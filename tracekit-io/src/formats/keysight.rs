@@ -107,8 +107,9 @@ impl WaveformHeader {
     }
 }
 
-/// A Y or X unit code's symbol.
-fn unit(code: u32) -> &'static str {
+/// A Y or X unit code's symbol (the same `unit_enum` in Rigol's BIN files,
+/// whose container follows this one).
+pub(crate) fn unit(code: u32) -> &'static str {
     match code {
         1 => "V",
         2 => "s",

@@ -33,6 +33,7 @@ use crate::{
     bytes::{Bytes, Order},
     convert::{ByteOrder, SampleType, decode},
     error::{Result, bail},
+    formats::keysight::unit,
     registry::Input,
 };
 
@@ -131,18 +132,6 @@ fn name(header: &WaveformHeader) -> &str {
         "a waveform"
     } else {
         &header.label
-    }
-}
-
-/// The unit of a `unit_enum` code.
-fn unit(code: u32) -> &'static str {
-    match code {
-        1 => "V",
-        2 => "s",
-        4 => "A",
-        5 => "dB",
-        6 => "Hz",
-        _ => "",
     }
 }
 
