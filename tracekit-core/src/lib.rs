@@ -25,6 +25,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod buffer;
 mod error;
 mod executor;
 mod graph;

@@ -231,12 +231,12 @@ impl Pipeline {
     /// Runs every step on `input` on the pipeline's executor. Reentrant:
     /// several threads may run one pipeline at once.
     pub fn run(&self, input: &Trace) -> Result<Run, Error> {
-        self.executor.run(&self.plan(), input)
+        run_ended(self.executor.run(&self.plan(), input))
     }
 
     /// Runs every step on `input` with another executor, once.
     pub fn run_on(&self, executor: &dyn Executor, input: &Trace) -> Result<Run, Error> {
-        executor.run(&self.plan(), input)
+        run_ended(executor.run(&self.plan(), input))
     }
 
     /// Runs the pipeline on each input on its executor, results in input
@@ -244,7 +244,7 @@ impl Pipeline {
     /// the lowest failing `N`, the error a sequential loop would report, on
     /// every executor.
     pub fn run_batch(&self, inputs: &[Trace]) -> Result<Vec<Run>, Error> {
-        self.executor.run_batch(&self.plan(), inputs)
+        run_ended(self.executor.run_batch(&self.plan(), inputs))
     }
 
     /// [`Pipeline::run_batch`] with another executor, once.
@@ -253,7 +253,7 @@ impl Pipeline {
         executor: &dyn Executor,
         inputs: &[Trace],
     ) -> Result<Vec<Run>, Error> {
-        executor.run_batch(&self.plan(), inputs)
+        run_ended(executor.run_batch(&self.plan(), inputs))
     }
 
     /// Runs the pipeline on every input, also after failures, on its
@@ -262,7 +262,7 @@ impl Pipeline {
     /// [`batch_result`](crate::batch_result) turns the results into what
     /// [`Pipeline::run_batch`] returns.
     pub fn run_batch_each(&self, inputs: &[Trace]) -> Vec<Result<Run, Error>> {
-        self.executor.run_batch_each(&self.plan(), inputs)
+        run_ended(self.executor.run_batch_each(&self.plan(), inputs))
     }
 
     /// Runs the pipeline on its executor and keeps every intermediate for
@@ -530,4 +530,12 @@ impl Index<&str> for Pipeline {
             None => panic!("Step '{name}' not found in pipeline"),
         }
     }
+}
+
+/// Gives `result` back after releasing the buffer pool's idle memory above
+/// [`RUN_END_IDLE`](crate::buffer::RUN_END_IDLE): the buffers of a large run
+/// do not stay reserved for the small runs after it.
+fn run_ended<T>(result: T) -> T {
+    crate::buffer::release_idle(crate::buffer::RUN_END_IDLE);
+    result
 }

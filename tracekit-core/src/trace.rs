@@ -2,7 +2,10 @@
 
 use std::{collections::BTreeMap, fmt, sync::Arc};
 
-use crate::Error;
+use crate::{
+    Error,
+    buffer::{ExternalMemory, SampleVec},
+};
 
 /// What the x axis of a trace measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -74,6 +77,13 @@ pub trait SampleBuffer: Send + Sync + fmt::Debug + 'static {
     /// trace holds it; executors rely on that to skip copying a buffer they
     /// have seen before.
     fn samples(&self) -> &[f64];
+
+    /// The memory outside the heap that holds the samples, if any: an
+    /// executor recognises its own shared memory by it (see
+    /// [`buffer::set_output_memory`](crate::buffer::set_output_memory)).
+    fn external(&self) -> Option<&dyn ExternalMemory> {
+        None
+    }
 }
 
 impl SampleBuffer for Vec<f64> {
@@ -133,6 +143,13 @@ impl Trace {
             samples: buffer,
             meta,
         })
+    }
+
+    /// A trace of `samples` from the buffer pool, with the given metadata;
+    /// the rate is checked as in [`Trace::new`]. The buffer goes back to
+    /// the pool when the last trace holding it drops.
+    pub fn from_samples(samples: SampleVec, meta: TraceMeta) -> Result<Trace, Error> {
+        Trace::from_buffer(Arc::new(samples), meta)
     }
 
     /// The samples.
@@ -196,6 +213,15 @@ impl Trace {
 
     /// A trace with the same metadata and new samples.
     pub fn derive(&self, samples: Vec<f64>) -> Trace {
+        Trace {
+            samples: Arc::new(samples),
+            meta: self.meta.clone(),
+        }
+    }
+
+    /// A trace with the same metadata and new samples from the buffer pool
+    /// (see [`buffer`](crate::buffer)).
+    pub fn derive_samples(&self, samples: SampleVec) -> Trace {
         Trace {
             samples: Arc::new(samples),
             meta: self.meta.clone(),

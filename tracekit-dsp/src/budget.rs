@@ -5,34 +5,16 @@ use std::sync::{
     atomic::{AtomicU64, Ordering},
 };
 
-use tracekit_core::StageError;
+use tracekit_core::{
+    StageError,
+    buffer::{parse_bytes, physical_memory},
+};
 
 /// The environment variable that sets the stage memory budget.
 pub const STAGE_MEMORY_ENV: &str = "TRACEKIT_STAGE_MEMORY";
 
 /// 0: not set by [`set_memory_budget`].
 static OVERRIDE: AtomicU64 = AtomicU64::new(0);
-
-/// `"16G"`, `"512M"`, `"1000000"` as bytes.
-fn parse_bytes(text: &str) -> Option<u64> {
-    let text = text.trim();
-    let (digits, shift) = match text.char_indices().last()? {
-        (i, 'k' | 'K') => (&text[..i], 10),
-        (i, 'm' | 'M') => (&text[..i], 20),
-        (i, 'g' | 'G') => (&text[..i], 30),
-        (i, 't' | 'T') => (&text[..i], 40),
-        _ => (text, 0),
-    };
-    digits.trim().parse::<u64>().ok()?.checked_mul(1 << shift)
-}
-
-/// Physical memory from /proc/meminfo (`MemTotal: N kB`).
-fn physical_memory() -> Option<u64> {
-    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    kib.checked_mul(1024)
-}
 
 /// The number of bytes one stage may ask for its parameter-sized buffers.
 ///
@@ -110,15 +92,6 @@ pub(crate) fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_parse() {
-        assert_eq!(parse_bytes("16G"), Some(16 << 30));
-        assert_eq!(parse_bytes(" 512m "), Some(512 << 20));
-        assert_eq!(parse_bytes("1000"), Some(1000));
-        assert_eq!(parse_bytes("99999999999T"), None);
-        assert_eq!(parse_bytes("x"), None);
-    }
 
     #[test]
     fn the_check_names_the_numbers() {
