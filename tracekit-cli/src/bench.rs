@@ -1,22 +1,15 @@
-//! `tracekit bench`: the standard workloads of the design, timed on each executor.
+//! `tracekit bench`: the standard workloads ([`tracekit::workloads`]), timed
+//! on each executor, with the CPU time and page faults they cost.
 //!
-//! - W0 overhead: 4 chained `scale` stages on 1,024 samples; time per transform.
-//! - W1 fan-out: 2^20 samples; `lowpass` 50 kHz, `highpass` 1 kHz, `bandpass`
-//!   1–50 kHz (order 4, zero-phase) and `fft` (hann, dB), all reading the
-//!   input; the output is the `fft` step. Time per transform.
-//! - W2 batch: 64 traces of 65,536 samples through `normalize` -> `lowpass`
-//!   50 kHz -> `fft`; time for the whole batch (`run_batch`).
-//!
-//! Inputs are sampled at 1 MS/s: sin 10 kHz + 0.1 sin 30 kHz + 0.01 N(0, 1),
-//! from a fixed seed. The executors take turns, one timed run each per round,
-//! so that a machine whose speed drifts meanwhile slows them all alike.
+//! The executors take turns, one timed sample each per round, so that a
+//! machine whose speed drifts meanwhile slows them all alike.
 
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
-use tracekit::{CoreError, Error, ExecutorKind, INPUT, ParallelPipeline, ParamValue, Step, Trace};
+use tracekit::{Error, ExecutorKind, ParallelPipeline, Trace, workloads::Workload};
 
-use crate::capture::{SEED, builtin as stage, capture};
+use crate::sys::{self, Usage};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -24,7 +17,27 @@ Examples:
   tracekit bench W1 --executor thread --workers 2
   tracekit bench W0 --json                       one JSON object per executor
 
+Workloads (input at 1 MS/s: sin 10 kHz + 0.1 sin 30 kHz + 0.01 N(0,1), fixed seed):
+  W0  4 chained scale stages on 1,024 samples; one iteration is a transform
+  W1  lowpass, highpass, bandpass (zero-phase) and fft all reading 2^20
+      samples; one iteration is a transform
+  W2  64 traces x 65,536 samples through normalize, lowpass, fft; one
+      iteration is the whole run_batch
+
+Columns: median is the median time of an iteration over the timed runs (W0:
+each run is the mean of 2,000 transforms). faults/iter (JSON
+minor_faults_per_iter) and cpu/iter (cpu_s_per_iter: user + system time) are
+means per iteration over the same timed runs, warm-up excluded, counted for
+this process (every thread) and its child processes: the process executor's
+workers while they live (Linux: /proc/<pid>/schedstat and /proc/<pid>/stat),
+and children that ended and were reaped (getrusage RUSAGE_CHILDREN).
+cpu/wall (cpu_per_wall) is the CPU time over the wall time of those runs: the
+number of cores kept busy on average, at most the workers (1 when sequential).
+
 Exit status: 0 on success; 2 for bad arguments; 1 when a workload fails.";
+
+/// Transforms per W0 sample: enough for the clock to resolve.
+const W0_INNER: u32 = 2000;
 
 /// Arguments of `tracekit bench`.
 #[derive(Debug, Args)]
@@ -32,7 +45,7 @@ Exit status: 0 on success; 2 for bad arguments; 1 when a workload fails.";
 pub(crate) struct BenchArgs {
     /// Which workload to run.
     #[arg(value_enum, ignore_case = true, default_value = "all")]
-    workload: Workload,
+    workload: Which,
     /// Run on this executor only (sequential, thread or process); default: compare them all.
     #[arg(long, value_name = "K")]
     executor: Option<ExecutorKind>,
@@ -48,8 +61,9 @@ pub(crate) struct BenchArgs {
     runs: Option<u32>,
 }
 
+/// The workloads to run: one, or all of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Workload {
+enum Which {
     #[value(name = "W0")]
     W0,
     #[value(name = "W1")]
@@ -60,69 +74,69 @@ enum Workload {
     All,
 }
 
-impl Workload {
-    fn name(self) -> &'static str {
+impl Which {
+    fn workloads(self) -> Vec<Workload> {
         match self {
-            Workload::W0 => "W0",
-            Workload::W1 => "W1",
-            Workload::W2 => "W2",
-            Workload::All => "all",
-        }
-    }
-
-    fn default_runs(self) -> u32 {
-        match self {
-            Workload::W0 => 31,
-            _ => 7,
+            Which::W0 => vec![Workload::W0],
+            Which::W1 => vec![Workload::W1],
+            Which::W2 => vec![Workload::W2],
+            Which::All => Workload::ALL.to_vec(),
         }
     }
 }
 
-/// One workload, ready to time.
-struct Bench {
-    workload: Workload,
-    steps: Vec<Step>,
-    inputs: Vec<Trace>,
+/// Timed repetitions of `workload` when `--runs` is not given.
+fn default_runs(workload: Workload) -> u32 {
+    match workload {
+        Workload::W0 => 31,
+        Workload::W1 | Workload::W2 => 7,
+    }
 }
 
-/// The median of one workload on one executor.
+/// Iterations in one timed sample of `workload`.
+fn inner_iterations(workload: Workload) -> u32 {
+    match workload {
+        Workload::W0 => W0_INNER,
+        Workload::W1 | Workload::W2 => 1,
+    }
+}
+
+/// What one workload on one executor measured.
+#[derive(Debug)]
 struct Measurement {
     workload: Workload,
     kind: ExecutorKind,
     workers: usize,
-    median: Duration,
     runs: u32,
+    /// The median time of an iteration.
+    median: Duration,
+    /// Wall time of all timed iterations.
+    wall: Duration,
+    /// What all timed iterations used.
+    used: Usage,
+    /// Timed iterations in all.
+    iterations: u64,
 }
 
 /// Runs `tracekit bench`.
 pub(crate) fn run(args: &BenchArgs) -> Result<(), Error> {
-    let workloads = match args.workload {
-        Workload::All => vec![Workload::W0, Workload::W1, Workload::W2],
-        one => vec![one],
-    };
     let kinds = match args.executor {
         Some(kind) => vec![kind],
         None => ExecutorKind::ALL.to_vec(),
     };
     if !args.json {
-        println!(
-            "{:<9}{:<12}{:>8}{:>14}{:>7}{:>16}",
-            "workload", "executor", "workers", "median", "runs", "vs sequential"
-        );
+        outln!("{}", header());
     }
-    for workload in workloads {
-        let bench = Bench::new(workload)?;
-        let runs = args.runs.unwrap_or(workload.default_runs());
+    for workload in args.workload.workloads() {
+        let inputs = workload.inputs()?;
+        let runs = args.runs.unwrap_or(default_runs(workload));
         let mut timers = Vec::with_capacity(kinds.len());
         for &kind in &kinds {
-            match bench.timer(kind, args.workers.map(std::num::NonZeroUsize::get)) {
+            match Timer::new(workload, &inputs, kind, args.workers.map(|n| n.get())) {
                 Ok(timer) => timers.push(timer),
                 // Comparing all executors, one that this build lacks is skipped, not fatal.
                 Err(Error::Unavailable(why)) if args.executor.is_none() => {
-                    eprintln!(
-                        "note: {workload} on {kind} skipped: {why}",
-                        workload = workload.name()
-                    );
+                    eprintln!("note: {workload} on {kind} skipped: {why}");
                 }
                 Err(err) => return Err(err),
             }
@@ -130,167 +144,167 @@ pub(crate) fn run(args: &BenchArgs) -> Result<(), Error> {
         // Round by round, each executor once: a machine whose speed drifts
         // while the benchmark runs slows every executor alike, so the ratios
         // stay fair.
-        let mut samples = vec![Vec::with_capacity(runs as usize); timers.len()];
         for _ in 0..runs {
-            for (timer, samples) in timers.iter_mut().zip(&mut samples) {
-                samples.push(timer.sample()?);
+            for timer in &mut timers {
+                timer.sample()?;
             }
         }
         let mut sequential = None;
-        for (timer, mut samples) in timers.into_iter().zip(samples) {
-            samples.sort_unstable();
-            let measured = Measurement {
-                workload,
-                kind: timer.kind,
-                workers: timer.pipeline.resolved_workers(),
-                median: samples[samples.len() / 2],
-                runs,
-            };
+        for timer in timers {
+            let measured = timer.finish(runs);
             if measured.kind == ExecutorKind::Sequential {
                 sequential = Some(measured.median);
             }
-            measured.print(args.json, sequential);
+            if args.json {
+                outln!("{}", measured.json());
+            } else {
+                outln!("{}", measured.row(sequential));
+            }
         }
     }
     Ok(())
 }
 
-impl Bench {
-    fn new(workload: Workload) -> Result<Bench, Error> {
-        let (steps, inputs) = match workload {
-            Workload::W0 => {
-                let steps = [2.0, 0.5, 4.0, 0.25]
-                    .iter()
-                    .enumerate()
-                    .map(|(k, &factor)| {
-                        stage(&format!("scale{k}"), "scale", &[("factor", factor.into())])
-                    })
-                    .collect::<Result<_, _>>()?;
-                (steps, vec![capture(1024, SEED)?])
-            }
-            Workload::W1 => {
-                let filter = |kind: &str, edges: &[(&str, f64)]| {
-                    let mut params: Vec<(&str, ParamValue)> =
-                        edges.iter().map(|&(k, v)| (k, v.into())).collect();
-                    params.push(("order", 4_i64.into()));
-                    params.push(("zero_phase", true.into()));
-                    stage(kind, kind, &params).map(|s| s.input(INPUT))
-                };
-                let steps = vec![
-                    filter("lowpass", &[("cutoff", 50e3)])?,
-                    filter("highpass", &[("cutoff", 1e3)])?,
-                    filter("bandpass", &[("low", 1e3), ("high", 50e3)])?,
-                    stage(
-                        "fft",
-                        "fft",
-                        &[("window", "hann".into()), ("scale", "db".into())],
-                    )?
-                    .input(INPUT),
-                ];
-                (steps, vec![capture(1 << 20, SEED)?])
-            }
-            Workload::W2 => {
-                let steps = vec![
-                    stage("normalize", "normalize", &[])?,
-                    stage("lowpass", "lowpass", &[("cutoff", 50e3.into())])?,
-                    stage(
-                        "fft",
-                        "fft",
-                        &[("window", "hann".into()), ("scale", "db".into())],
-                    )?,
-                ];
-                let inputs = (0..64)
-                    .map(|k| capture(65_536, SEED + k))
-                    .collect::<Result<_, _>>()?;
-                (steps, inputs)
-            }
-            Workload::All => {
-                return Err(CoreError::InvalidConfig("'all' is several workloads".into()).into());
-            }
-        };
-        Ok(Bench {
-            workload,
-            steps,
-            inputs,
-        })
-    }
+/// One workload on one executor: its pipeline and what its samples measured.
+struct Timer<'i> {
+    workload: Workload,
+    inputs: &'i [Trace],
+    kind: ExecutorKind,
+    pipeline: ParallelPipeline,
+    /// The time of an iteration, one entry per sample.
+    samples: Vec<Duration>,
+    wall: Duration,
+    used: Usage,
+}
 
-    /// A timer of this workload on `kind`, warmed up by one untimed run.
-    fn timer(&self, kind: ExecutorKind, workers: Option<usize>) -> Result<Timer<'_>, Error> {
+impl<'i> Timer<'i> {
+    /// A timer of `workload` on `kind`, warmed up by one untimed sample.
+    fn new(
+        workload: Workload,
+        inputs: &'i [Trace],
+        kind: ExecutorKind,
+        workers: Option<usize>,
+    ) -> Result<Timer<'i>, Error> {
         let workers = match kind {
             ExecutorKind::Sequential => None,
             _ => workers,
         };
         let mut timer = Timer {
-            bench: self,
+            workload,
+            inputs,
             kind,
-            pipeline: ParallelPipeline::with_config(self.steps.clone(), kind, workers)?,
+            pipeline: workload.pipeline(kind, workers)?,
+            samples: Vec::new(),
+            wall: Duration::ZERO,
+            used: Usage::default(),
         };
         timer.sample()?;
+        timer.samples.clear();
+        timer.wall = Duration::ZERO;
+        timer.used = Usage::default();
         Ok(timer)
     }
-}
 
-/// One workload on one executor.
-struct Timer<'b> {
-    bench: &'b Bench,
-    kind: ExecutorKind,
-    pipeline: ParallelPipeline,
-}
-
-impl Timer<'_> {
-    /// The time of one transform (W0: the mean of a batch of transforms, long
-    /// enough for the clock; W1), or of one whole batch (W2).
-    fn sample(&mut self) -> Result<Duration, Error> {
-        const W0_INNER: u32 = 2000;
-        let inputs = &self.bench.inputs;
+    /// Times one sample: [`inner_iterations`] iterations of the workload,
+    /// with the resources they used.
+    fn sample(&mut self) -> Result<(), Error> {
+        let inner = inner_iterations(self.workload);
+        let pipeline = self.pipeline.as_pipeline();
+        let before = sys::usage();
         let start = Instant::now();
-        match self.bench.workload {
-            Workload::W0 => {
-                for _ in 0..W0_INNER {
-                    self.pipeline.transform(&inputs[0])?;
-                }
-                return Ok(start.elapsed() / W0_INNER);
-            }
-            Workload::W1 => {
-                self.pipeline.transform(&inputs[0])?;
-            }
-            Workload::W2 | Workload::All => {
-                self.pipeline.run_batch(inputs)?;
-            }
+        for _ in 0..inner {
+            self.workload.run_once(pipeline, self.inputs)?;
         }
-        Ok(start.elapsed())
+        let elapsed = start.elapsed();
+        let used = sys::usage().since(before);
+        self.samples.push(elapsed / inner);
+        self.wall += elapsed;
+        self.used = self.used.add(used);
+        Ok(())
     }
+
+    fn finish(mut self, runs: u32) -> Measurement {
+        self.samples.sort_unstable();
+        Measurement {
+            workload: self.workload,
+            kind: self.kind,
+            workers: self.pipeline.resolved_workers(),
+            runs,
+            median: self.samples[self.samples.len() / 2],
+            wall: self.wall,
+            used: self.used,
+            iterations: u64::from(runs) * u64::from(inner_iterations(self.workload)),
+        }
+    }
+}
+
+/// The text table's header line.
+fn header() -> String {
+    format!(
+        "{:<9}{:<12}{:>8}{:>13}{:>6}{:>15}{:>13}{:>13}{:>10}",
+        "workload",
+        "executor",
+        "workers",
+        "median",
+        "runs",
+        "vs sequential",
+        "faults/iter",
+        "cpu/iter",
+        "cpu/wall"
+    )
 }
 
 impl Measurement {
-    fn print(&self, json: bool, sequential: Option<Duration>) {
-        if json {
-            let line = serde_json::json!({
-                "workload": self.workload.name(),
-                "executor": self.kind.as_str(),
-                "workers": self.workers,
-                "median_s": self.median.as_secs_f64(),
-                "runs": self.runs,
-            });
-            println!("{line}");
-            return;
+    fn faults_per_iter(&self) -> f64 {
+        self.used.minor_faults as f64 / self.iterations.max(1) as f64
+    }
+
+    fn cpu_per_iter(&self) -> Duration {
+        Duration::from_secs_f64(self.used.cpu.as_secs_f64() / self.iterations.max(1) as f64)
+    }
+
+    fn cpu_per_wall(&self) -> f64 {
+        if self.wall.is_zero() {
+            return 0.0;
         }
+        self.used.cpu.as_secs_f64() / self.wall.as_secs_f64()
+    }
+
+    /// One JSON object on one line.
+    fn json(&self) -> String {
+        serde_json::json!({
+            "workload": self.workload.name(),
+            "executor": self.kind.as_str(),
+            "workers": self.workers,
+            "median_s": self.median.as_secs_f64(),
+            "runs": self.runs,
+            "minor_faults_per_iter": self.faults_per_iter(),
+            "cpu_s_per_iter": self.cpu_per_iter().as_secs_f64(),
+            "cpu_per_wall": self.cpu_per_wall(),
+        })
+        .to_string()
+    }
+
+    /// One row of the text table; the speedup is over `sequential`'s median.
+    fn row(&self, sequential: Option<Duration>) -> String {
         let ratio = match sequential {
             Some(seq) if !self.median.is_zero() => {
                 format!("{:.2}x", seq.as_secs_f64() / self.median.as_secs_f64())
             }
             _ => "-".to_owned(),
         };
-        println!(
-            "{:<9}{:<12}{:>8}{:>14}{:>7}{:>16}",
+        format!(
+            "{:<9}{:<12}{:>8}{:>13}{:>6}{:>15}{:>13}{:>13}{:>10}",
             self.workload.name(),
             self.kind.as_str(),
             self.workers,
             human(self.median),
             self.runs,
-            ratio
-        );
+            ratio,
+            format!("{:.1}", self.faults_per_iter()),
+            human(self.cpu_per_iter()),
+            format!("{:.2}", self.cpu_per_wall()),
+        )
     }
 }
 
@@ -313,28 +327,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_workload_builds_and_runs_the_same_on_every_executor() {
-        let w0 = Bench::new(Workload::W0).unwrap();
-        assert_eq!(w0.steps.len(), 4);
-        let mut seq =
-            ParallelPipeline::with_config(w0.steps.clone(), ExecutorKind::Sequential, None)
-                .unwrap();
-        let mut thr =
-            ParallelPipeline::with_config(w0.steps.clone(), ExecutorKind::Thread, Some(2)).unwrap();
-        assert!(
-            seq.transform(&w0.inputs[0])
-                .unwrap()
-                .bit_eq(&thr.transform(&w0.inputs[0]).unwrap())
-        );
-        let w2 = Bench::new(Workload::W2).unwrap();
-        assert_eq!((w2.inputs.len(), w2.inputs[0].len()), (64, 65_536));
-        assert_eq!(
-            ParallelPipeline::new(w2.steps)
-                .unwrap()
-                .get_execution_order()
-                .len(),
-            3
-        );
+    fn a_timer_measures_time_cpu_and_faults_per_iteration() {
+        let workload = Workload::W0;
+        let inputs = workload.inputs().unwrap();
+        let mut timer = Timer::new(workload, &inputs, ExecutorKind::Thread, Some(2)).unwrap();
+        assert!(timer.samples.is_empty(), "the warm-up is not counted");
+        timer.sample().unwrap();
+        timer.sample().unwrap();
+        let m = timer.finish(2);
+        assert_eq!((m.workers, m.iterations), (2, 2 * u64::from(W0_INNER)));
+        assert!(m.used.cpu > Duration::ZERO, "{m:?}");
+        let json: serde_json::Value = serde_json::from_str(&m.json()).unwrap();
+        for key in ["median_s", "minor_faults_per_iter", "cpu_s_per_iter", "cpu_per_wall"] {
+            assert!(json[key].as_f64().is_some_and(|v| v >= 0.0), "{key}: {json}");
+        }
+        assert_eq!(json["workload"], "W0");
+        let row = m.row(Some(m.median));
+        assert!(row.starts_with("W0       thread"), "{row}");
+        assert!(row.contains("1.00x"), "{row}");
+        assert_eq!(row.chars().count(), header().chars().count(), "{row}");
+    }
+
+    #[test]
+    fn all_is_every_workload() {
+        assert_eq!(Which::All.workloads(), Workload::ALL);
+        assert_eq!(Which::W2.workloads(), [Workload::W2]);
     }
 
     #[test]

@@ -16,10 +16,12 @@ use std::{
 };
 
 use clap::Args;
-use tracekit::{Error, ExecutorKind, ParallelPipeline, Run, Step, Trace, spec};
+use tracekit::{
+    Error, ExecutorKind, ParallelPipeline, Run, Step, Trace, spec,
+    workloads::{self, SAMPLE_RATE, SEED},
+};
 
 use crate::{
-    capture::{self, SAMPLE_RATE, SEED},
     failure::Failure,
     graph,
     plot::{Figure, Lane, PlotFormat},
@@ -130,7 +132,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), Failure> {
             return Err(Failure::Usage(err.to_string()));
         }
     }
-    let input = capture::capture(args.samples, SEED)?;
+    let input = workloads::signal(args.samples, SEED)?;
     let reference = ParallelPipeline::with_config(steps.clone(), ExecutorKind::Sequential, None)?;
 
     let cpus = thread::available_parallelism().map_or(1, NonZeroUsize::get);
@@ -141,7 +143,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), Failure> {
         "  capture  {} samples at {} MS/s: {}, seed {SEED:#x}",
         grouped(input.len()),
         SAMPLE_RATE / 1e6,
-        capture::DESCRIPTION
+        workloads::SIGNAL
     );
     let load_note = load.map_or(String::new(), |l| format!(", load average {l:.2}"));
     outln!(
@@ -668,7 +670,7 @@ mod tests {
 
     /// Timings of one executor, with a real (tiny) run of the demo graph.
     fn timed(kind: ExecutorKind, workers: usize, wall: u64, stages: [u64; 6]) -> Timed {
-        let input = capture::capture(4096, SEED).unwrap();
+        let input = workloads::signal(4096, SEED).unwrap();
         let p = ParallelPipeline::with_config(steps().unwrap(), ExecutorKind::Sequential, None)
             .unwrap();
         Timed {

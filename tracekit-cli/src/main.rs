@@ -25,7 +25,6 @@ macro_rules! outln {
 }
 
 mod bench;
-mod capture;
 mod demo;
 mod failure;
 mod graph;
@@ -81,7 +80,6 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    sys::tune_allocator();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(args) => demo::run(&args),

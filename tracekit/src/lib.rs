@@ -5,7 +5,7 @@
 //! transformers, steps, pipelines, errors), the built-in transformers as
 //! [`dsp`], the executors in [`exec`], and adds [`ParallelPipeline`]: a
 //! [`Pipeline`] on a chosen [`ExecutorKind`]. Most programs need only the
-//! [`prelude`].
+//! [`prelude`]; [`workloads`] holds the standard benchmark workloads.
 //!
 //! ```
 //! use tracekit::prelude::*;
@@ -41,6 +41,7 @@ mod error;
 mod kind;
 mod parallel;
 pub mod spec;
+pub mod workloads;
 
 pub use tracekit_core::{
     Domain, Error as CoreError, ErrorClass, Executor, INPUT, MAX_STEP_NAME_LEN, ParamValue, Params,
