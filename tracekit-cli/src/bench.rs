@@ -338,8 +338,16 @@ mod tests {
         assert_eq!((m.workers, m.iterations), (2, 2 * u64::from(W0_INNER)));
         assert!(m.used.cpu > Duration::ZERO, "{m:?}");
         let json: serde_json::Value = serde_json::from_str(&m.json()).unwrap();
-        for key in ["median_s", "minor_faults_per_iter", "cpu_s_per_iter", "cpu_per_wall"] {
-            assert!(json[key].as_f64().is_some_and(|v| v >= 0.0), "{key}: {json}");
+        for key in [
+            "median_s",
+            "minor_faults_per_iter",
+            "cpu_s_per_iter",
+            "cpu_per_wall",
+        ] {
+            assert!(
+                json[key].as_f64().is_some_and(|v| v >= 0.0),
+                "{key}: {json}"
+            );
         }
         assert_eq!(json["workload"], "W0");
         let row = m.row(Some(m.median));

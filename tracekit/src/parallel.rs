@@ -136,10 +136,16 @@ impl ParallelPipeline {
         self.max_workers
     }
 
-    /// The number of workers a run uses: the configured number, or
-    /// [`ExecutorKind::auto_workers`] (threads `min(32, cpus + 4)`, processes
-    /// `cpus`, sequential 1; automatic threads run at most `cpus` stages at
-    /// once, see there).
+    /// The number of workers of the configuration: the configured number, or
+    /// with automatic workers [`ExecutorKind::auto_workers`] (threads
+    /// `min(32, cpus + 4)`, the original's figure; processes `cpus`;
+    /// sequential 1), where `cpus` is [`std::thread::available_parallelism`].
+    ///
+    /// With automatic workers the thread executor runs at most `cpus` stages
+    /// at once ([`ExecutorKind::auto_stages_at_once`]): stages are CPU-bound,
+    /// and more threads than cores gain nothing and lose the cache. An
+    /// explicit `max_workers` is honoured exactly, above `cpus` too (for
+    /// stages that mostly wait, on a device or a file).
     ///
     /// ```
     /// use tracekit::{ExecutorKind, ParallelPipeline};

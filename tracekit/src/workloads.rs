@@ -11,9 +11,9 @@
 //!   `normalize` -> `lowpass` 50 kHz -> `fft`; one iteration is the whole
 //!   batch ([`Pipeline::run_batch`]).
 //!
-//! Every input is the standard [`signal`]: 1 MS/s, sin 10 kHz + 0.1 sin 30 kHz
-//! + 0.01 N(0, 1), the noise drawn from a fixed seed ([`SEED`]; W2's traces
-//! from `SEED`, `SEED + 1`, ...), so every program times the same samples.
+//! Every input is the standard [`signal`] at 1 MS/s ([`SIGNAL`]), the noise
+//! drawn from a fixed seed ([`SEED`]; W2's traces from `SEED`, `SEED + 1`,
+//! ...), so every program times the same samples.
 //!
 //! ```
 //! use tracekit::{ExecutorKind, workloads::Workload};
@@ -116,7 +116,9 @@ impl Workload {
             Workload::W0 => [2.0, 0.5, 4.0, 0.25]
                 .iter()
                 .enumerate()
-                .map(|(k, &factor)| builtin(&format!("scale{k}"), "scale", &[("factor", factor.into())]))
+                .map(|(k, &factor)| {
+                    builtin(&format!("scale{k}"), "scale", &[("factor", factor.into())])
+                })
                 .collect(),
             Workload::W1 => {
                 let filter = |kind: &str, edges: &[(&str, ParamValue)]| {
@@ -241,10 +243,14 @@ mod tests {
             (w.steps().unwrap().len(), inputs.len(), inputs[0].len())
         });
         assert_eq!(shapes, [(4, 1, 1024), (4, 1, 1 << 20), (3, 64, 65_536)]);
-        let w1 = Workload::W1.pipeline(ExecutorKind::Sequential, None).unwrap();
+        let w1 = Workload::W1
+            .pipeline(ExecutorKind::Sequential, None)
+            .unwrap();
         assert_eq!(w1.get_execution_order().len(), 1, "W1 is one fan-out");
         assert_eq!(w1.output_step(), "fft");
-        let w2 = Workload::W2.pipeline(ExecutorKind::Sequential, None).unwrap();
+        let w2 = Workload::W2
+            .pipeline(ExecutorKind::Sequential, None)
+            .unwrap();
         assert_eq!(w2.get_execution_order().len(), 3, "W2 is a chain");
     }
 
