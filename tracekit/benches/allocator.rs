@@ -1,7 +1,8 @@
 //! W1 and W2 through the library with glibc's default allocator settings
-//! against the same program with the allocator tuned (`M_MMAP_THRESHOLD`
-//! 256 MiB, `M_TRIM_THRESHOLD` 1 GiB, as the `tracekit` binary once tuned
-//! it), and the minor page faults per iteration.
+//! against the same program with the allocator tuned to keep freed trace
+//! buffers for reuse (`M_MMAP_THRESHOLD` 256 MiB, `M_TRIM_THRESHOLD` 1 GiB),
+//! and the minor page faults per iteration. glibc only (the tuned variant
+//! fails elsewhere).
 //!
 //! `cargo bench -p tracekit --bench allocator [-- --rounds 21 --iters 4]`
 //!
@@ -57,12 +58,14 @@ fn main() -> ExitCode {
     }
 }
 
-/// Sets the allocator as the `tracekit` binary once set it.
+/// Tunes glibc's allocator to keep freed buffers: no `mmap` below 256 MiB,
+/// no trimming below 1 GiB free.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn tune() -> Result<(), String> {
     // SAFETY:
     // - `mallopt` only sets allocator parameters; the codes are valid and the
     //   values in range for an `int`;
-    // - it runs first thing in `main`, before this program starts a thread.
+    // - it runs first thing in the child, before it starts a thread.
     let (mmap, trim) = unsafe {
         (
             libc::mallopt(libc::M_MMAP_THRESHOLD, 256 << 20),
@@ -76,6 +79,12 @@ fn tune() -> Result<(), String> {
             "mallopt refused the tuned settings (M_MMAP_THRESHOLD: {mmap}, M_TRIM_THRESHOLD: {trim})"
         ))
     }
+}
+
+/// Only glibc has these settings.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn tune() -> Result<(), String> {
+    Err("the tuned variant needs glibc's mallopt".into())
 }
 
 /// One child: every case, `iters` timed iterations each after two untimed
