@@ -8,24 +8,17 @@
 //!
 //! Run with `cargo run --release -p tracekit --example parallel_pipeline`.
 
-use std::{f64::consts::TAU, process::ExitCode, time::Instant};
+use std::{process::ExitCode, time::Instant};
 
-use rand::{SeedableRng, rngs::StdRng};
-use rand_distr::{Distribution, StandardNormal};
-use tracekit::{prelude::*, spec};
+use tracekit::{
+    prelude::*,
+    spec,
+    workloads::{SEED, signal},
+};
 
-/// 2^20 samples at 1 MS/s: sin 10 kHz + 0.1 sin 30 kHz + 0.01 N(0, 1).
+/// 2^20 samples of the standard signal (1 MS/s, `workloads::SIGNAL`).
 fn capture() -> Result<Trace, Error> {
-    let rate = 1e6;
-    let mut rng = StdRng::seed_from_u64(0x7ace_0001);
-    let samples = (0..1 << 20)
-        .map(|k| {
-            let t = f64::from(k) / rate;
-            let noise: f64 = StandardNormal.sample(&mut rng);
-            (TAU * 10e3 * t).sin() + 0.1 * (TAU * 30e3 * t).sin() + 0.01 * noise
-        })
-        .collect();
-    Ok(Trace::new(samples, rate)?)
+    signal(1 << 20, SEED)
 }
 
 /// The demo's fan-out: filters, FFT and metrics all read the input; `merge`
