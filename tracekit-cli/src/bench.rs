@@ -24,7 +24,9 @@ Workloads (input at 1 MS/s: sin 10 kHz + 0.1 sin 30 kHz + 0.01 N(0,1), fixed see
   W2  64 traces x 65,536 samples through normalize, lowpass, fft; one
       iteration is the whole run_batch
 
-Columns: median is the median time of an iteration over the timed runs (W0:
+Columns: workers is the pipeline's resolved_workers() (automatic thread
+workers read min(32, cpus + 4) but run at most cpus stages at once). median
+is the median time of an iteration over the timed runs (W0:
 each run is the mean of 2,000 transforms). faults/iter (JSON
 minor_faults_per_iter) and cpu/iter (cpu_s_per_iter: user + system time) are
 means per iteration over the same timed runs, warm-up excluded, counted for
