@@ -246,7 +246,18 @@ impl SpectralMetrics {
 impl Transformer for SpectralMetrics {
     fn transform(&self, inputs: &[&Trace]) -> Result<Trace, StageError> {
         let input = one_input(KIND, inputs)?;
-        let min = 8 * (self.window.main_lobe_bins() + 1) + 4 * self.n_harmonics;
+        // Overflow-checked: a huge n_harmonics must fail here, not wrap to a
+        // small minimum and then loop over that many harmonics.
+        let min = self
+            .n_harmonics
+            .checked_mul(4)
+            .and_then(|h| h.checked_add(8 * (self.window.main_lobe_bins() + 1)))
+            .ok_or_else(|| {
+                format!(
+                    "{KIND}: n_harmonics {} is too large: no trace is long enough",
+                    self.n_harmonics
+                )
+            })?;
         need_samples(KIND, input, min, &format!(" with window '{}'", self.window))?;
         if self.n_harmonics == 0 {
             return Err(format!("{KIND}: n_harmonics must be at least 1, got 0").into());

@@ -238,6 +238,19 @@ fn bad_traces_are_stage_errors() {
     );
     let e = run_err("dwt_denoise", &[("level", 5.into())], vec![0.5; 64]);
     assert!(e.contains("level 5") && e.contains("maximum is 3"), "{e}");
+    // A count of harmonics whose sample minimum overflows is an error, not
+    // an overflow panic (debug) or a wrapped minimum and an endless loop (release).
+    for huge in [i64::MAX, 1 << 62] {
+        let e = run_err(
+            "spectral_metrics",
+            &[("n_harmonics", huge.into())],
+            vec![0.5; 1024],
+        );
+        assert!(
+            e.contains(&format!("n_harmonics {huge} is too large")),
+            "{e}"
+        );
+    }
 }
 
 #[test]
