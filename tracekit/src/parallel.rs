@@ -118,7 +118,12 @@ impl ParallelPipeline {
                 executor
             }
             Err(e) => {
-                let why = e.to_string();
+                // Kept as the reason alone: `Unusable` gives it back as an
+                // InvalidConfig error, whose message adds the prefix.
+                let why = match e {
+                    CoreError::InvalidConfig(why) => why,
+                    other => other.to_string(),
+                };
                 self.unusable = Some(why.clone());
                 Arc::new(Unusable(why))
             }

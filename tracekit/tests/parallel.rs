@@ -186,6 +186,11 @@ fn zero_workers_is_an_error_never_a_hang() {
             Err(Error::Core(CoreError::InvalidConfig(_)))
         ));
     }
+    // A count the process executor refuses reads with its reason, once.
+    p.set_parallel_config(ExecutorKind::Process, Some(usize::MAX));
+    let err = p.run(&input(0.0)).unwrap_err().to_string();
+    assert_eq!(err.matches("Invalid configuration").count(), 1, "{err}");
+    assert!(err.contains("workers, got"), "{err}");
     p.set_parallel_config(ExecutorKind::Thread, Some(2));
     assert!(p.run(&input(0.0)).is_ok());
 
