@@ -23,7 +23,8 @@ fn main() {
     let x: Vec<f64> = (0..N)
         .map(|i| {
             let t = i as f64 / 1e6;
-            (2e4 * std::f64::consts::PI * t).sin() + 0.01 * ((i * 7919 % 1009) as f64 / 1009.0 - 0.5)
+            (2e4 * std::f64::consts::PI * t).sin()
+                + 0.01 * ((i * 7919 % 1009) as f64 / 1009.0 - 0.5)
         })
         .collect();
     let trace = Trace::new(x.clone(), 1e6).expect("a valid rate");

@@ -53,7 +53,10 @@ impl Transformer for Envelope {
             let h = &ws.real;
             Ok(output_blocks(n, |start, block| {
                 let end = start + block.len();
-                for (e, (re, im)) in block.iter_mut().zip(x[start..end].iter().zip(&h[start..end])) {
+                for (e, (re, im)) in block
+                    .iter_mut()
+                    .zip(x[start..end].iter().zip(&h[start..end]))
+                {
                     *e = (re * re + im * im).sqrt();
                 }
             })?)

@@ -15,15 +15,16 @@ const MANTISSA: u64 = (1 << 52) - 1;
 /// `2^52`: its bits with a small integer or-ed in are `2^52` plus that integer.
 const TWO_52: f64 = 4_503_599_627_370_496.0;
 
-const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
-const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
-const LG1: f64 = 6.666_666_666_666_735_130e-1;
-const LG2: f64 = 3.999_999_999_940_941_908e-1;
-const LG3: f64 = 2.857_142_874_366_239_149e-1;
-const LG4: f64 = 2.222_219_843_214_978_396e-1;
-const LG5: f64 = 1.818_357_216_161_805_012e-1;
-const LG6: f64 = 1.531_383_769_920_937_332e-1;
-const LG7: f64 = 1.479_819_860_511_658_591e-1;
+// fdlibm's constants, by their bits.
+const LN2_HI: f64 = f64::from_bits(0x3FE6_2E42_FEE0_0000);
+const LN2_LO: f64 = f64::from_bits(0x3DEA_39EF_3579_3C76);
+const LG1: f64 = f64::from_bits(0x3FE5_5555_5555_5593);
+const LG2: f64 = f64::from_bits(0x3FD9_9999_9997_FA04);
+const LG3: f64 = f64::from_bits(0x3FD2_4924_9422_9359);
+const LG4: f64 = f64::from_bits(0x3FCC_71C5_1D8E_78AF);
+const LG5: f64 = f64::from_bits(0x3FC7_4664_96CB_03DE);
+const LG6: f64 = f64::from_bits(0x3FC3_9A09_D078_C69F);
+const LG7: f64 = f64::from_bits(0x3FC2_F112_DF3E_5244);
 
 /// `ln(x)` for a positive normal `x` or `+inf`, within one unit in the last
 /// place; anything else (zero, subnormal, negative, NaN) gives a wrong value.

@@ -13,11 +13,7 @@ const BLOCK: usize = 512;
 
 /// Appends `n` samples to `out`, computed block by block: `f(start, block)`
 /// writes samples `start..start + block.len()` into `block`.
-pub(crate) fn extend_blocks(
-    out: &mut SampleVec,
-    n: usize,
-    mut f: impl FnMut(usize, &mut [f64]),
-) {
+pub(crate) fn extend_blocks(out: &mut SampleVec, n: usize, mut f: impl FnMut(usize, &mut [f64])) {
     let mut block = [0.0; BLOCK];
     let mut start = 0;
     while start < n {
@@ -52,6 +48,15 @@ pub(crate) fn map(x: &[f64], f: impl Fn(f64) -> f64) -> Result<SampleVec, AllocE
 pub(crate) fn zeroed_scratch(n: usize) -> Result<SampleVec, AllocError> {
     let mut v = SampleVec::scratch(n)?;
     v.resize(n, 0.0);
+    Ok(v)
+}
+
+/// A copy of `x` as a vector, reserved fallibly.
+pub(crate) fn try_copy(x: &[f64]) -> Result<Vec<f64>, AllocError> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(x.len())
+        .map_err(|_| AllocError { samples: x.len() })?;
+    v.extend_from_slice(x);
     Ok(v)
 }
 

@@ -54,7 +54,7 @@ impl Transformer for Resample {
             ws.rfft(n, |buf| buf.copy_from_slice(x))?;
             ws.spectrum.truncate(kept);
             for c in &mut ws.spectrum {
-                *c = *c * scale;
+                *c *= scale;
             }
             ws.resize_spectrum(num / 2 + 1)?;
             if m % 2 == 0 && num != n {

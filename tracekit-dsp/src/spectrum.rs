@@ -1,7 +1,9 @@
 //! The `fft` kind: one-sided amplitude spectrum of a windowed trace.
 
 use num_complex::Complex;
-use tracekit_core::{Domain, ParamValue, Params, StageError, Trace, Transformer, buffer::SampleVec};
+use tracekit_core::{
+    Domain, ParamValue, Params, StageError, Trace, Transformer, buffer::SampleVec,
+};
 
 use crate::{
     fftplan,
@@ -190,7 +192,11 @@ impl Transformer for Fft {
             let mut out = SampleVec::with_capacity(bins)?;
             if db {
                 extend_blocks(&mut out, bins, |start, block| {
-                    decibels(block, &spectrum[start..start + block.len()], double * double);
+                    decibels(
+                        block,
+                        &spectrum[start..start + block.len()],
+                        double * double,
+                    );
                 });
                 for k in ends.into_iter().flatten() {
                     decibels(&mut out[k..=k], &spectrum[k..=k], single * single);

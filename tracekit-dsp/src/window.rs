@@ -114,7 +114,9 @@ impl Window {
         static CACHE: SharedCache<(Window, usize), Arc<CachedWindow>> = SharedCache::new();
         CACHE.try_get_or_insert_with((self, n), || {
             let mut samples = Vec::new();
-            samples.try_reserve_exact(n).map_err(|_| AllocError { samples: n })?;
+            samples
+                .try_reserve_exact(n)
+                .map_err(|_| AllocError { samples: n })?;
             self.write(&mut samples, n);
             // Summed in order, one sample after another.
             let sum = samples.iter().sum();
