@@ -1,11 +1,12 @@
 //! The `decimate` built-in.
 
-use tracekit_core::{ParamValue, Params, StageError, Trace, Transformer};
+use tracekit_core::{ParamValue, Params, StageError, Trace, Transformer, buffer::SampleVec};
 
 use crate::{
     input::{non_empty, one},
     params,
-    sos::{Band, cheby1_sos, sosfilt, sosfiltfilt},
+    pooled::output_blocks,
+    sos::{Band, cheby1_sos, sosfilt_pooled, sosfiltfilt_pooled},
 };
 
 const KIND: &str = "decimate";
@@ -64,14 +65,22 @@ impl Transformer for Decimate {
         non_empty(KIND, t)?;
         let sos = cheby1_sos(8, 0.05, Band::Lowpass(0.8 / q as f64), 2.0)
             .map_err(|e| format!("{KIND}: {e}"))?;
+        // The filtered signal is scratch; every q-th sample of it is the output.
         let y = if self.zero_phase {
-            sosfiltfilt(&sos, t.samples()).map_err(|e| format!("{KIND}: {e}"))?
+            sosfiltfilt_pooled(&sos, t.samples(), SampleVec::scratch)
         } else {
-            sosfilt(&sos, t.samples())
-        };
+            sosfilt_pooled(&sos, t.samples(), SampleVec::scratch).map_err(StageError::from)
+        }
+        .map_err(|e| format!("{KIND}: {e}"))?;
+        let out = output_blocks(y.len().div_ceil(q), |start, block| {
+            for (i, o) in (start..).zip(block.iter_mut()) {
+                *o = y[i * q];
+            }
+        })
+        .map_err(|e| format!("{KIND}: {e}"))?;
         let mut meta = t.meta().clone();
         meta.sample_rate /= q as f64;
-        Ok(t.derive_with_meta(y.into_iter().step_by(q).collect(), meta)?)
+        Ok(Trace::from_samples(out, meta)?)
     }
 
     fn kind(&self) -> &str {

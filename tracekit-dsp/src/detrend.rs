@@ -1,10 +1,14 @@
 //! The `detrend` built-in.
 
-use tracekit_core::{ParamValue, Params, StageError, Trace, Transformer};
+use tracekit_core::{
+    ParamValue, Params, StageError, Trace, Transformer,
+    buffer::{AllocError, SampleVec},
+};
 
 use crate::{
     input::{mean, one, pairwise_sum},
     params,
+    pooled::{map, output_blocks},
 };
 
 const KIND: &str = "detrend";
@@ -51,7 +55,7 @@ impl Default for Detrend {
 }
 
 /// `x` minus its least-squares line over `t = (i + 1) / n`.
-fn remove_line(x: &[f64]) -> Vec<f64> {
+fn remove_line(x: &[f64]) -> Result<SampleVec, AllocError> {
     let n = x.len() as f64;
     let t = |i: usize| (i + 1) as f64 / n;
     let tm = (n + 1.0) / (2.0 * n);
@@ -63,10 +67,11 @@ fn remove_line(x: &[f64]) -> Vec<f64> {
         stx += dt * (v - xm);
     }
     let slope = if stt > 0.0 { stx / stt } else { 0.0 };
-    x.iter()
-        .enumerate()
-        .map(|(i, v)| v - (xm + slope * (t(i) - tm)))
-        .collect()
+    output_blocks(x.len(), |start, block| {
+        for (i, (o, v)) in (start..).zip(block.iter_mut().zip(&x[start..])) {
+            *o = v - (xm + slope * (t(i) - tm));
+        }
+    })
 }
 
 impl Transformer for Detrend {
@@ -74,13 +79,13 @@ impl Transformer for Detrend {
         let t = one(KIND, inputs)?;
         let x = t.samples();
         if x.is_empty() {
-            return Ok(t.derive(Vec::new()));
+            return Ok(t.clone());
         }
-        Ok(t.derive(if self.linear {
-            remove_line(x)
+        Ok(t.derive_samples(if self.linear {
+            remove_line(x)?
         } else {
             let m = pairwise_sum(x, &|v| v) / x.len() as f64;
-            x.iter().map(|v| v - m).collect()
+            map(x, |v| v - m)?
         }))
     }
 

@@ -2,7 +2,7 @@
 
 use tracekit_core::{ParamValue, Params, StageError, Trace, Transformer};
 
-use crate::{input::one, params};
+use crate::{input::one, params, pooled::map};
 
 /// Multiplies every sample by `factor`, like NumPy's `x * factor`.
 ///
@@ -41,7 +41,7 @@ impl Transformer for Scale {
     fn transform(&self, inputs: &[&Trace]) -> Result<Trace, StageError> {
         let t = one("scale", inputs)?;
         let f = self.factor;
-        Ok(t.derive(t.samples().iter().map(|v| v * f).collect()))
+        Ok(t.derive_samples(map(t.samples(), |v| v * f)?))
     }
 
     fn kind(&self) -> &str {
@@ -89,7 +89,7 @@ impl Transformer for Offset {
     fn transform(&self, inputs: &[&Trace]) -> Result<Trace, StageError> {
         let t = one("offset", inputs)?;
         let c = self.value;
-        Ok(t.derive(t.samples().iter().map(|v| v + c).collect()))
+        Ok(t.derive_samples(map(t.samples(), |v| v + c)?))
     }
 
     fn kind(&self) -> &str {
@@ -146,15 +146,10 @@ impl Transformer for Clip {
         let t = one("clip", inputs)?;
         self.check()?;
         let (lo, hi) = (self.low, self.high);
-        Ok(t.derive(
-            t.samples()
-                .iter()
-                .map(|&v| {
-                    let v = if v < lo { lo } else { v };
-                    if v > hi { hi } else { v }
-                })
-                .collect(),
-        ))
+        Ok(t.derive_samples(map(t.samples(), |v| {
+            let v = if v < lo { lo } else { v };
+            if v > hi { hi } else { v }
+        })?))
     }
 
     fn kind(&self) -> &str {

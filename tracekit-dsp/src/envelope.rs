@@ -1,10 +1,11 @@
 //! The `envelope` kind: magnitude of the analytic signal.
 
 use num_complex::Complex;
-use tracekit_core::{StageError, Trace, Transformer};
+use tracekit_core::{StageError, Trace, Transformer, buffer::SampleVec};
 
 use crate::{
     fftplan,
+    pooled::output_blocks,
     spectrum::{need_samples, one_input},
 };
 
@@ -38,7 +39,7 @@ impl Transformer for Envelope {
         let n = x.len();
         let positive = n.div_ceil(2); // bins 1..positive are doubled by SciPy
         let scale = 1.0 / n as f64;
-        let env = fftplan::with_workspace(|ws| -> Result<Vec<f64>, StageError> {
+        let env = fftplan::with_workspace(|ws| -> Result<SampleVec, StageError> {
             ws.rfft(n, |buf| buf.copy_from_slice(x))?;
             for (k, c) in ws.spectrum.iter_mut().enumerate() {
                 *c = if k == 0 || k >= positive {
@@ -49,12 +50,18 @@ impl Transformer for Envelope {
                 };
             }
             ws.irfft(n)?;
-            Ok(x.iter()
-                .zip(&ws.real)
-                .map(|(re, im)| (re * re + im * im).sqrt())
-                .collect())
+            let h = &ws.real;
+            Ok(output_blocks(n, |start, block| {
+                let end = start + block.len();
+                for (e, (re, im)) in block
+                    .iter_mut()
+                    .zip(x[start..end].iter().zip(&h[start..end]))
+                {
+                    *e = (re * re + im * im).sqrt();
+                }
+            })?)
         })?;
-        Ok(input.derive(env))
+        Ok(input.derive_samples(env))
     }
 
     fn kind(&self) -> &str {

@@ -19,6 +19,8 @@ use num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use tracekit_core::StageError;
 
+use crate::pooled::try_resize;
+
 /// How many entries a cache keeps before it starts afresh (bounds memory
 /// when a process sees many different lengths).
 const MAX_ENTRIES: usize = 64;
@@ -43,10 +45,28 @@ impl<K: Ord + Clone, V: Clone> SharedCache<K, V> {
 
     /// The value for `key`, made with `make` (outside the lock) when missing.
     pub(crate) fn get_or_insert_with(&self, key: K, make: impl FnOnce() -> V) -> V {
-        if let Some(v) = self.with_map(|m| m.get(&key).cloned()).flatten() {
-            return v;
+        match self.try_get_or_insert_with(key, || Ok::<V, std::convert::Infallible>(make())) {
+            Ok(v) => v,
+            Err(never) => match never {},
         }
-        let value = make();
+    }
+
+    /// The value for `key`, made with `make` (outside the lock) when
+    /// missing; an error of `make` is given back and nothing is cached.
+    pub(crate) fn try_get_or_insert_with<E>(
+        &self,
+        key: K,
+        make: impl FnOnce() -> Result<V, E>,
+    ) -> Result<V, E> {
+        if let Some(v) = self.with_map(|m| m.get(&key).cloned()).flatten() {
+            return Ok(v);
+        }
+        let value = make()?;
+        Ok(self.insert(key, value))
+    }
+
+    /// Caches `value` for `key` unless a value is there already; gives the cached one.
+    fn insert(&self, key: K, value: V) -> V {
         self.with_map(|m| {
             if m.len() >= MAX_ENTRIES {
                 m.clear();
@@ -79,6 +99,8 @@ pub(crate) fn inverse(n: usize) -> Inverse {
 
 /// Buffers reused from call to call (see [`with_workspace`]), so that a large
 /// transform does not pay for fresh (page-faulting) allocations every time.
+/// Growing them is fallible: a size that cannot be had is a stage error that
+/// names it.
 #[derive(Debug, Default)]
 pub(crate) struct Workspace {
     /// Real samples: the input of a forward transform or the output of an inverse one.
@@ -95,49 +117,81 @@ impl Workspace {
             + size_of::<Complex<f64>>() * (self.spectrum.capacity() + self.scratch.capacity())
     }
 
+    /// Sizes the buffers for forward transforms of length `n` (`real` to `n`
+    /// points, `spectrum` to `n / 2 + 1` bins) and gives the plan, for
+    /// [`forward`](Workspace::forward) to run as often as needed.
+    pub(crate) fn forward_plan(&mut self, n: usize) -> Result<Forward, StageError> {
+        let plan = forward(n);
+        try_resize(&mut self.real, n, 0.0)?;
+        try_resize(&mut self.spectrum, n / 2 + 1, Complex::default())?;
+        try_resize(
+            &mut self.scratch,
+            plan.get_scratch_len(),
+            Complex::default(),
+        )?;
+        Ok(plan)
+    }
+
+    /// `spectrum = rfft(real)` with a plan from [`forward_plan`](Workspace::forward_plan);
+    /// `real` is left undefined.
+    pub(crate) fn forward(&mut self, plan: &Forward) -> Result<(), StageError> {
+        plan.process_with_scratch(&mut self.real, &mut self.spectrum, &mut self.scratch)
+            .map_err(|e| format!("real FFT of length {} failed: {e}", plan.len()).into())
+    }
+
     /// `spectrum = rfft(real[..n])`; `fill` first writes all of `real[..n]`.
     pub(crate) fn rfft(
         &mut self,
         n: usize,
         fill: impl FnOnce(&mut [f64]),
     ) -> Result<(), StageError> {
-        let plan = forward(n);
-        resize(&mut self.real, n, 0.0);
-        resize(&mut self.spectrum, n / 2 + 1, Complex::default());
-        resize(
-            &mut self.scratch,
-            plan.get_scratch_len(),
-            Complex::default(),
-        );
+        let plan = self.forward_plan(n)?;
         fill(&mut self.real);
-        plan.process_with_scratch(&mut self.real, &mut self.spectrum, &mut self.scratch)
-            .map_err(|e| format!("real FFT of length {n} failed: {e}").into())
+        self.forward(&plan)
     }
 
-    /// `real[..n] = n * irfft(spectrum, n)`, ignoring the imaginary parts of the
-    /// DC bin (and of the Nyquist bin for even `n`) as `numpy.fft.irfft` does.
-    pub(crate) fn irfft(&mut self, n: usize) -> Result<(), StageError> {
+    /// Sets the spectrum to `bins` bins, keeping the first ones; new bins are zero.
+    pub(crate) fn resize_spectrum(&mut self, bins: usize) -> Result<(), StageError> {
+        Ok(try_resize(&mut self.spectrum, bins, Complex::default())?)
+    }
+
+    /// `out = n * irfft(spectrum[..n / 2 + 1], n)` for `out` of `n` points,
+    /// ignoring the imaginary parts of the DC bin (and of the Nyquist bin for
+    /// even `n`) as `numpy.fft.irfft` does; the spectrum is left undefined.
+    pub(crate) fn irfft_into(&mut self, out: &mut [f64]) -> Result<(), StageError> {
+        let n = out.len();
         let plan = inverse(n);
-        resize(&mut self.real, n, 0.0);
-        resize(
+        if self.spectrum.len() <= n / 2 {
+            return Err(format!(
+                "inverse real FFT of length {n} needs {} bins, got {}",
+                n / 2 + 1,
+                self.spectrum.len()
+            )
+            .into());
+        }
+        try_resize(
             &mut self.scratch,
             plan.get_scratch_len(),
             Complex::default(),
-        );
+        )?;
         let spectrum = &mut self.spectrum[..n / 2 + 1];
         spectrum[0].im = 0.0;
         if n % 2 == 0 {
             spectrum[n / 2].im = 0.0;
         }
-        plan.process_with_scratch(spectrum, &mut self.real, &mut self.scratch)
+        plan.process_with_scratch(spectrum, out, &mut self.scratch)
             .map_err(|e| format!("inverse real FFT of length {n} failed: {e}").into())
     }
-}
 
-/// Sets `v` to length `n`, keeping its allocation (new entries are `zero`).
-fn resize<T: Copy>(v: &mut Vec<T>, n: usize, zero: T) {
-    v.truncate(n);
-    v.resize(n, zero);
+    /// `real[..n] = n * irfft(spectrum, n)`, as [`irfft_into`](Workspace::irfft_into).
+    pub(crate) fn irfft(&mut self, n: usize) -> Result<(), StageError> {
+        let mut real = std::mem::take(&mut self.real);
+        let done = try_resize(&mut real, n, 0.0)
+            .map_err(StageError::from)
+            .and_then(|()| self.irfft_into(&mut real));
+        self.real = real;
+        done
+    }
 }
 
 /// How many bytes of idle workspaces the pool keeps at most: room for a
@@ -182,42 +236,6 @@ fn take_within_tries<T, R>(lock: &Mutex<T>, f: impl FnOnce(&mut T) -> R) -> Opti
     None
 }
 
-/// `rfft(input)` of `input.len()` points; `input` is used as scratch space.
-pub(crate) fn rfft(input: &mut [f64]) -> Result<Vec<Complex<f64>>, StageError> {
-    let plan = forward(input.len());
-    let mut out = plan.make_output_vec();
-    plan.process(input, &mut out)
-        .map_err(|e| format!("real FFT of length {} failed: {e}", input.len()))?;
-    Ok(out)
-}
-
-/// The unnormalised inverse of [`rfft`] for `n` output points; the imaginary
-/// parts of the DC bin (and of the Nyquist bin for even `n`) are ignored, as
-/// `numpy.fft.irfft` ignores them.
-pub(crate) fn irfft(spectrum: &mut [Complex<f64>], n: usize) -> Result<Vec<f64>, StageError> {
-    let plan = inverse(n);
-    if spectrum.len() != n / 2 + 1 {
-        return Err(format!(
-            "inverse real FFT of length {n} needs {} bins, got {}",
-            n / 2 + 1,
-            spectrum.len()
-        )
-        .into());
-    }
-    if let Some(first) = spectrum.first_mut() {
-        first.im = 0.0;
-    }
-    if n % 2 == 0 {
-        if let Some(last) = spectrum.last_mut() {
-            last.im = 0.0;
-        }
-    }
-    let mut out = plan.make_output_vec();
-    plan.process(spectrum, &mut out)
-        .map_err(|e| format!("inverse real FFT of length {n} failed: {e}"))?;
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,10 +249,13 @@ mod tests {
     #[test]
     fn round_trip() {
         let x = [1.0, -2.0, 3.5, 0.25, 7.0];
-        let mut spec = rfft(&mut x.clone()).unwrap();
-        let back = irfft(&mut spec, 5).unwrap();
-        for (a, b) in x.iter().zip(back) {
+        let mut ws = Workspace::default();
+        ws.rfft(5, |buf| buf.copy_from_slice(&x)).unwrap();
+        ws.irfft(5).unwrap();
+        for (a, b) in x.iter().zip(&ws.real) {
             assert!((a - b / 5.0).abs() < 1e-12);
         }
+        let mut short = [0.0; 12];
+        assert!(ws.irfft_into(&mut short).is_err());
     }
 }

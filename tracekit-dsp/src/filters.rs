@@ -2,12 +2,12 @@
 
 use std::cmp::Ordering;
 
-use tracekit_core::{ParamValue, Params, StageError, Trace, Transformer};
+use tracekit_core::{ParamValue, Params, StageError, Trace, Transformer, buffer::SampleVec};
 
 use crate::{
     input::one,
     params,
-    sos::{Band, MAX_ORDER, butter_sos, sosfilt, sosfiltfilt},
+    sos::{Band, MAX_ORDER, butter_sos, sosfilt_pooled, sosfiltfilt_pooled},
 };
 
 /// What the four filter kinds share: the design and how it runs.
@@ -110,11 +110,11 @@ impl Butter {
         }
         let sos = butter_sos(self.order, self.band(), fs).map_err(|e| format!("{kind}: {e}"))?;
         let y = if self.zero_phase {
-            sosfiltfilt(&sos, t.samples()).map_err(|e| format!("{kind}: {e}"))?
+            sosfiltfilt_pooled(&sos, t.samples(), SampleVec::with_capacity)
         } else {
-            sosfilt(&sos, t.samples())
+            sosfilt_pooled(&sos, t.samples(), SampleVec::with_capacity).map_err(StageError::from)
         };
-        Ok(t.derive(y))
+        Ok(t.derive_samples(y.map_err(|e| format!("{kind}: {e}"))?))
     }
 
     fn get_params(&self) -> Params {

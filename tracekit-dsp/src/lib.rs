@@ -18,11 +18,14 @@ mod detrend;
 mod elementwise;
 mod filters;
 mod input;
+mod ln;
 mod merge;
 mod moving_average;
 mod normalize;
 pub mod params;
+mod pooled;
 mod registry;
+mod simd;
 pub mod sos;
 mod stats;
 

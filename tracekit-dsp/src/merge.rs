@@ -1,8 +1,14 @@
 //! The `merge` built-in: combines several traces into one.
 
-use tracekit_core::{ParamValue, Params, StageError, Trace, Transformer};
+use tracekit_core::{
+    ParamValue, Params, StageError, Trace, Transformer,
+    buffer::{AllocError, SampleVec},
+};
 
-use crate::params;
+use crate::{
+    params,
+    pooled::{map, output_blocks},
+};
 
 const KIND: &str = "merge";
 const OPS: &[&str] = &["mean", "sum", "product", "max", "min", "subtract", "concat"];
@@ -110,9 +116,17 @@ fn fold_into(out: &mut [f64], x: &[f64], f: impl Fn(f64, f64) -> f64) {
     }
 }
 
-/// `f(a[i], b[i])` as a new vector.
-fn combine(a: &[f64], b: &[f64], f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
-    a.iter().zip(b).map(|(x, y)| f(*x, *y)).collect()
+/// `f(a[i], b[i])` as a new buffer.
+fn combine(a: &[f64], b: &[f64], f: impl Fn(f64, f64) -> f64) -> Result<SampleVec, AllocError> {
+    output_blocks(a.len().min(b.len()), |start, block| {
+        let end = start + block.len();
+        for (o, (x, y)) in block
+            .iter_mut()
+            .zip(a[start..end].iter().zip(&b[start..end]))
+        {
+            *o = f(*x, *y);
+        }
+    })
 }
 
 fn max(a: f64, b: f64) -> f64 {
@@ -124,32 +138,42 @@ fn min(a: f64, b: f64) -> f64 {
 }
 
 /// Combines the inputs element-wise with `f`, in input order.
-fn reduce(xs: &[&[f64]], f: impl Fn(f64, f64) -> f64 + Copy) -> Vec<f64> {
+fn reduce(xs: &[&[f64]], f: impl Fn(f64, f64) -> f64 + Copy) -> Result<SampleVec, AllocError> {
     match xs {
-        [] => Vec::new(),
-        [a] => a.to_vec(),
+        [] => SampleVec::with_capacity(0),
+        [a] => SampleVec::from_slice(a),
         [a, b, rest @ ..] => {
-            let mut out = combine(a, b, f);
+            let mut out = combine(a, b, f)?;
             for x in rest {
                 fold_into(&mut out, x, f);
             }
-            out
+            Ok(out)
         }
     }
 }
 
 /// `finish(sum of all inputs)`, element-wise, summed in input order.
-fn mean_scaled(xs: &[&[f64]], finish: impl Fn(f64) -> f64 + Copy) -> Vec<f64> {
+fn mean_scaled(xs: &[&[f64]], finish: impl Fn(f64) -> f64 + Copy) -> Result<SampleVec, AllocError> {
     match xs {
-        [a] => a.iter().map(|v| finish(*v)).collect(),
+        [a] => map(a, finish),
         [a, b] => combine(a, b, |x, y| finish(x + y)),
         [init @ .., last] => {
-            let mut out = reduce(init, |a, b| a + b);
+            let mut out = reduce(init, |a, b| a + b)?;
             fold_into(&mut out, last, |a, b| finish(a + b));
-            out
+            Ok(out)
         }
-        [] => Vec::new(),
+        [] => SampleVec::with_capacity(0),
     }
+}
+
+/// The inputs one after another.
+fn concat(xs: &[&[f64]]) -> Result<SampleVec, AllocError> {
+    let total = xs.iter().fold(0usize, |n, x| n.saturating_add(x.len()));
+    let mut out = SampleVec::with_capacity(total)?;
+    for x in xs {
+        out.extend_from_slice(x);
+    }
+    Ok(out)
 }
 
 impl Transformer for Merge {
@@ -163,18 +187,19 @@ impl Transformer for Merge {
                 // inverse, and much faster; other counts divide as NumPy does.
                 if k.log2().fract() == 0.0 {
                     let inv = 1.0 / k;
-                    return Ok(inputs[0].derive(mean_scaled(&xs, |s| s * inv)));
+                    mean_scaled(&xs, |s| s * inv)
+                } else {
+                    mean_scaled(&xs, |s| s / k)
                 }
-                mean_scaled(&xs, |s| s / k)
             }
             MergeOp::Sum => reduce(&xs, |a, b| a + b),
             MergeOp::Product => reduce(&xs, |a, b| a * b),
             MergeOp::Max => reduce(&xs, max),
             MergeOp::Min => reduce(&xs, min),
             MergeOp::Subtract => reduce(&xs, |a, b| a - b),
-            MergeOp::Concat => xs.concat(),
-        };
-        Ok(inputs[0].derive(out))
+            MergeOp::Concat => concat(&xs),
+        }?;
+        Ok(inputs[0].derive_samples(out))
     }
 
     fn kind(&self) -> &str {

@@ -44,10 +44,11 @@
 //! outside DC (all zeros, constant) is a stage error, never a NaN measurement.
 
 use num_complex::Complex;
-use tracekit_core::{ParamValue, Params, StageError, Trace, Transformer};
+use tracekit_core::{ParamValue, Params, StageError, Trace, Transformer, buffer::SampleVec};
 
 use crate::{
     fftplan, params,
+    pooled::{extend_blocks, filled_vec},
     spectrum::{need_samples, one_input},
     window::{WINDOWS, Window},
 };
@@ -127,27 +128,28 @@ impl SpectralMetrics {
                 format!("{KIND}: sample {i} is {v}; the metrics need finite samples").into(),
             );
         }
-        let w = self.window.cached(n);
+        let w = self.window.cached(n)?;
         let mean = x.iter().sum::<f64>() / n as f64;
-        let mut buf: Vec<f64> = x
-            .iter()
-            .zip(w.iter())
-            .map(|(xi, wi)| wi * (xi - mean))
-            .collect();
-        let spectrum = fftplan::rfft(&mut buf)?;
-        let s2: f64 = w.iter().map(|v| v * v).sum();
-        let bins = spectrum.len();
+        let s2 = w.sum_sq;
+        let bins = n / 2 + 1;
         let nyquist = if n % 2 == 0 { bins - 1 } else { usize::MAX };
-        let power: Vec<f64> = spectrum
-            .iter()
-            .enumerate()
-            .map(|(k, c)| {
-                let p = Complex::norm_sqr(c) / (n as f64 * s2);
-                if k == 0 || k == nyquist { p } else { 2.0 * p }
-            })
-            .collect();
+        let power = fftplan::with_workspace(|ws| -> Result<SampleVec, StageError> {
+            ws.rfft(n, |buf| {
+                for ((b, xi), wi) in buf.iter_mut().zip(x).zip(&w.samples) {
+                    *b = wi * (xi - mean);
+                }
+            })?;
+            let mut power = SampleVec::scratch(bins)?;
+            extend_blocks(&mut power, bins, |start, block| {
+                for (k, (p, c)) in (start..).zip(block.iter_mut().zip(&ws.spectrum[start..])) {
+                    let q = Complex::norm_sqr(c) / (n as f64 * s2);
+                    *p = if k == 0 || k == nyquist { q } else { 2.0 * q };
+                }
+            });
+            Ok(power)
+        })?;
 
-        let mut owner = vec![Owner::Free; bins];
+        let mut owner = filled_vec(bins, Owner::Free)?;
         let lobe = |k: usize| k.saturating_sub(half)..=(k + half).min(bins - 1);
         owner[lobe(0)].fill(Owner::Dc);
         let (k0, peak) = power
@@ -216,17 +218,17 @@ impl SpectralMetrics {
             spur = spur.max(p);
         }
 
-        let free: Vec<usize> = (0..bins).filter(|&k| owner[k] == Owner::Free).collect();
-        if free.is_empty() {
+        let free = || (0..bins).filter(|&k| owner[k] == Owner::Free);
+        let free_bins = free().count();
+        if free_bins == 0 {
             return Err(format!(
                 "{KIND}: {n} samples leave no bins for the noise estimate once DC, the fundamental and {} harmonics are removed",
                 self.n_harmonics
             )
             .into());
         }
-        let noise =
-            free.iter().map(|&k| power[k]).sum::<f64>() / free.len() as f64 * (n as f64 / 2.0);
-        if let Some(&k_spur) = free.iter().max_by(|&&a, &&b| power[a].total_cmp(&power[b])) {
+        let noise = free().map(|k| power[k]).sum::<f64>() / free_bins as f64 * (n as f64 / 2.0);
+        if let Some(k_spur) = free().max_by(|&a, &b| power[a].total_cmp(&power[b])) {
             let lobe_power: f64 = lobe(k_spur)
                 .filter(|&j| owner[j] == Owner::Free)
                 .map(|j| power[j])

@@ -1,8 +1,11 @@
 //! The `moving_average` built-in.
 
-use tracekit_core::{ParamValue, Params, StageError, Trace, Transformer};
+use tracekit_core::{
+    ParamValue, Params, StageError, Trace, Transformer,
+    buffer::{AllocError, SampleVec},
+};
 
-use crate::{input::one, params};
+use crate::{input::one, params, pooled::output_blocks};
 
 const KIND: &str = "moving_average";
 
@@ -49,35 +52,35 @@ impl Default for MovingAverage {
 }
 
 /// `np.convolve(x, ones(m)/m, 'same')` for `1 <= m <= x.len()`.
-fn average(x: &[f64], m: usize) -> Vec<f64> {
+fn average(x: &[f64], m: usize) -> Result<SampleVec, AllocError> {
     let n = x.len();
     let w = 1.0 / m as f64;
     let left = m / 2;
     // Output k averages x[k - left .. k - left + m], clipped to the trace.
     let window = |k: usize| (k.saturating_sub(left), (k + m - left).min(n));
     if m <= DIRECT {
-        return (0..n)
-            .map(|k| {
+        return output_blocks(n, |start, block| {
+            for (k, o) in (start..).zip(block.iter_mut()) {
                 let (a, b) = window(k);
-                x[a..b].iter().fold(0.0, |acc, v| acc + v * w)
-            })
-            .collect();
+                *o = x[a..b].iter().fold(0.0, |acc, v| acc + v * w);
+            }
+        });
     }
-    let mut out = Vec::with_capacity(n);
     let mut sum = 0.0;
     let (mut a, mut b) = (0, 0);
-    for k in 0..n {
-        let (na, nb) = window(k);
-        if k % RESYNC == 0 {
-            sum = x[na..nb].iter().sum();
-        } else {
-            sum += x[b..nb].iter().sum::<f64>();
-            sum -= x[a..na].iter().sum::<f64>();
+    output_blocks(n, |start, block| {
+        for (k, o) in (start..).zip(block.iter_mut()) {
+            let (na, nb) = window(k);
+            if k % RESYNC == 0 {
+                sum = x[na..nb].iter().sum();
+            } else {
+                sum += x[b..nb].iter().sum::<f64>();
+                sum -= x[a..na].iter().sum::<f64>();
+            }
+            (a, b) = (na, nb);
+            *o = sum * w;
         }
-        (a, b) = (na, nb);
-        out.push(sum * w);
-    }
-    out
+    })
 }
 
 impl Transformer for MovingAverage {
@@ -90,7 +93,7 @@ impl Transformer for MovingAverage {
             )
             .into());
         }
-        Ok(t.derive(average(t.samples(), m)))
+        Ok(t.derive_samples(average(t.samples(), m)?))
     }
 
     fn kind(&self) -> &str {
@@ -128,7 +131,7 @@ mod tests {
             .map(|i| ((i * 7919) % 101) as f64 - 50.0)
             .collect();
         for m in [33, 64, 101, 1999, 2000] {
-            let got = average(&x, m);
+            let got = average(&x, m).unwrap();
             let w = 1.0 / m as f64;
             for (k, g) in got.iter().enumerate() {
                 let a = k.saturating_sub(m / 2);

@@ -7,6 +7,8 @@ use tracekit_core::{ParamValue, Params, StageError, Trace, Transformer};
 use crate::{
     input::{mean, min_max, non_empty, one, std_about},
     params,
+    pooled::{map, output_blocks},
+    simd::widened,
 };
 
 const KIND: &str = "normalize";
@@ -97,30 +99,17 @@ impl Default for Normalize {
     }
 }
 
-/// `(x - m) / s` for every sample. Division is the slow part, so where the
-/// CPU has AVX the loop runs on 4-wide vectors: the same IEEE operations in the
-/// same order, so the same bits as the scalar loop.
-fn standardize(x: &[f64], m: f64, s: f64) -> Vec<f64> {
-    #[inline(always)]
-    fn body(x: &[f64], m: f64, s: f64) -> Vec<f64> {
-        x.iter().map(|v| (v - m) / s).collect()
-    }
-    #[cfg(target_arch = "x86_64")]
-    {
-        /// # Safety
-        /// The CPU must support AVX.
-        #[target_feature(enable = "avx")]
-        unsafe fn wide(x: &[f64], m: f64, s: f64) -> Vec<f64> {
-            body(x, m, s)
-        }
-        if std::arch::is_x86_feature_detected!("avx") {
-            // SAFETY:
-            // - `wide` only needs the AVX instructions, detected just above.
-            return unsafe { wide(x, m, s) };
+widened!(
+    ["avx"],
+    /// `out = (x - m) / s` for every sample. Division is the slow part, so
+    /// where the CPU has AVX the loop runs on 4-wide vectors: the same IEEE
+    /// operations in the same order, so the same bits as the scalar loop.
+    fn standardize(out: &mut [f64], x: &[f64], m: f64, s: f64) {
+        for (o, v) in out.iter_mut().zip(x) {
+            *o = (v - m) / s;
         }
     }
-    body(x, m, s)
-}
+);
 
 impl Transformer for Normalize {
     fn transform(&self, inputs: &[&Trace]) -> Result<Trace, StageError> {
@@ -132,7 +121,7 @@ impl Transformer for Normalize {
             );
         }
         if x.is_empty() {
-            return Ok(t.derive(Vec::new()));
+            return Ok(t.clone());
         }
         let out = if self.minmax {
             let (min, max) = match self.learned {
@@ -141,7 +130,7 @@ impl Transformer for Normalize {
             };
             let range = if max - min == 0.0 { 1.0 } else { max - min };
             let (low, span) = (self.low, self.high - self.low);
-            x.iter().map(|v| (v - min) / range * span + low).collect()
+            map(x, |v| (v - min) / range * span + low)?
         } else {
             let (m, s) = match self.learned {
                 Some(l) => (l.mean, l.std),
@@ -151,9 +140,11 @@ impl Transformer for Normalize {
                 }
             };
             let s = if s == 0.0 { 1.0 } else { s };
-            standardize(x, m, s)
+            output_blocks(x.len(), |start, block| {
+                standardize(block, &x[start..start + block.len()], m, s);
+            })?
         };
-        Ok(t.derive(out))
+        Ok(t.derive_samples(out))
     }
 
     fn fit(&mut self, inputs: &[&Trace]) -> Result<(), StageError> {

@@ -1,7 +1,7 @@
 //! The `psd` kind: Welch's power spectral density.
 
 use num_complex::Complex;
-use tracekit_core::{ParamValue, Params, StageError, Trace, Transformer};
+use tracekit_core::{ParamValue, Params, StageError, Trace, Transformer, buffer::SampleVec};
 
 use crate::{
     fftplan, params,
@@ -74,28 +74,26 @@ impl Transformer for Psd {
         let step = nperseg - noverlap;
         let segments = (x.len() - nperseg) / step + 1;
 
-        let w = self.window.cached(nperseg);
-        let plan = fftplan::forward(nperseg);
-        let mut buf = plan.make_input_vec();
-        let mut spec = plan.make_output_vec();
-        let mut scratch = plan.make_scratch_vec();
-        let mut power = vec![0.0; spec.len()];
-        for s in 0..segments {
-            let seg = &x[s * step..s * step + nperseg];
-            let mean = seg.iter().sum::<f64>() / nperseg as f64;
-            for ((b, xi), wi) in buf.iter_mut().zip(seg).zip(w.iter()) {
-                *b = wi * (xi - mean);
+        let w = self.window.cached(nperseg)?;
+        let mut power = SampleVec::zeroed(nperseg / 2 + 1)?;
+        fftplan::with_workspace(|ws| -> Result<(), StageError> {
+            let plan = ws.forward_plan(nperseg)?;
+            for s in 0..segments {
+                let seg = &x[s * step..s * step + nperseg];
+                let mean = seg.iter().sum::<f64>() / nperseg as f64;
+                for ((b, xi), wi) in ws.real.iter_mut().zip(seg).zip(&w.samples) {
+                    *b = wi * (xi - mean);
+                }
+                ws.forward(&plan).map_err(|e| format!("psd: {e}"))?;
+                for (p, c) in power.iter_mut().zip(&ws.spectrum) {
+                    *p += Complex::norm_sqr(c);
+                }
             }
-            plan.process_with_scratch(&mut buf, &mut spec, &mut scratch)
-                .map_err(|e| format!("psd: real FFT of length {nperseg} failed: {e}"))?;
-            for (p, c) in power.iter_mut().zip(&spec) {
-                *p += Complex::norm_sqr(c);
-            }
-        }
+            Ok(())
+        })?;
 
         let fs = input.sample_rate();
-        let sum_w2: f64 = w.iter().map(|v| v * v).sum();
-        let scale = 1.0 / (fs * sum_w2) / segments as f64;
+        let scale = 1.0 / (fs * w.sum_sq) / segments as f64;
         let last = if nperseg % 2 == 0 {
             power.len() - 1
         } else {

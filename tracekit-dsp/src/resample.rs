@@ -1,7 +1,6 @@
 //! The `resample` kind: Fourier-method resampling.
 
-use num_complex::Complex;
-use tracekit_core::{ParamValue, Params, StageError, Trace, Transformer};
+use tracekit_core::{ParamValue, Params, StageError, Trace, Transformer, buffer::SampleVec};
 
 use crate::{
     fftplan, params,
@@ -49,21 +48,25 @@ impl Transformer for Resample {
         let n = x.len();
         let m = num.min(n);
         let kept = m / 2 + 1;
-        let mut buf = x.to_vec();
-        let spectrum = fftplan::rfft(&mut buf)?;
         // irfft normalises by 1/num and SciPy multiplies by num/n: 1/n in all.
         let scale = 1.0 / n as f64;
-        let mut y = vec![Complex::new(0.0, 0.0); num / 2 + 1];
-        for (yk, xk) in y.iter_mut().zip(&spectrum).take(kept) {
-            *yk = xk * scale;
-        }
-        if m % 2 == 0 && num != n {
-            y[m / 2] *= if num < n { 2.0 } else { 0.5 };
-        }
-        let out = fftplan::irfft(&mut y, num)?;
+        let out = fftplan::with_workspace(|ws| -> Result<SampleVec, StageError> {
+            ws.rfft(n, |buf| buf.copy_from_slice(x))?;
+            ws.spectrum.truncate(kept);
+            for c in &mut ws.spectrum {
+                *c *= scale;
+            }
+            ws.resize_spectrum(num / 2 + 1)?;
+            if m % 2 == 0 && num != n {
+                ws.spectrum[m / 2] *= if num < n { 2.0 } else { 0.5 };
+            }
+            let mut out = SampleVec::zeroed(num)?;
+            ws.irfft_into(&mut out)?;
+            Ok(out)
+        })?;
         let mut meta = input.meta().clone();
         meta.sample_rate = input.sample_rate() * num as f64 / n as f64;
-        Ok(input.derive_with_meta(out, meta)?)
+        Ok(Trace::from_samples(out, meta)?)
     }
 
     fn kind(&self) -> &str {

@@ -17,7 +17,7 @@
 
 use std::{f64::consts::PI, fmt, str::FromStr, sync::Arc};
 
-use tracekit_core::StageError;
+use tracekit_core::{StageError, buffer::AllocError};
 
 use crate::fftplan::SharedCache;
 
@@ -85,28 +85,60 @@ impl Window {
 
     /// The periodic window of length `n`.
     pub fn samples(self, n: usize) -> Vec<f64> {
+        let mut w = Vec::with_capacity(n);
+        self.write(&mut w, n);
+        w
+    }
+
+    /// Appends the periodic window of length `n` to `w`.
+    fn write(self, w: &mut Vec<f64>, n: usize) {
         if n <= 1 || self == Window::Rect {
-            return vec![1.0; n];
+            w.resize(w.len() + n, 1.0);
+            return;
         }
         // linspace(-pi, pi, n + 1) as NumPy computes it, without its last point.
         let step = 2.0 * PI / n as f64;
         let a = self.coefficients();
-        (0..n)
-            .map(|i| {
-                let fac = i as f64 * step - PI;
-                a.iter()
-                    .enumerate()
-                    .fold(0.0, |w, (k, ak)| w + ak * (k as f64 * fac).cos())
-            })
-            .collect()
+        w.extend((0..n).map(|i| {
+            let fac = i as f64 * step - PI;
+            a.iter()
+                .enumerate()
+                .fold(0.0, |w, (k, ak)| w + ak * (k as f64 * fac).cos())
+        }));
     }
 
-    /// The periodic window of length `n` from a cache shared by all stages
-    /// and threads, so that a stage does not recompute it on every call.
-    pub(crate) fn cached(self, n: usize) -> Arc<[f64]> {
-        static CACHE: SharedCache<(Window, usize), Arc<[f64]>> = SharedCache::new();
-        CACHE.get_or_insert_with((self, n), || self.samples(n).into())
+    /// The periodic window of length `n` and its sums, from a cache shared by
+    /// all stages and threads, so that a stage does not recompute them on
+    /// every call. Fails when its memory cannot be had.
+    pub(crate) fn cached(self, n: usize) -> Result<Arc<CachedWindow>, AllocError> {
+        static CACHE: SharedCache<(Window, usize), Arc<CachedWindow>> = SharedCache::new();
+        CACHE.try_get_or_insert_with((self, n), || {
+            let mut samples = Vec::new();
+            samples
+                .try_reserve_exact(n)
+                .map_err(|_| AllocError { samples: n })?;
+            self.write(&mut samples, n);
+            // Summed in order, one sample after another.
+            let sum = samples.iter().sum();
+            let sum_sq = samples.iter().map(|v| v * v).sum();
+            Ok(Arc::new(CachedWindow {
+                samples,
+                sum,
+                sum_sq,
+            }))
+        })
     }
+}
+
+/// A window with its sums, as [`Window::cached`] keeps it.
+#[derive(Debug)]
+pub(crate) struct CachedWindow {
+    /// The samples.
+    pub(crate) samples: Vec<f64>,
+    /// Their sum, added in order.
+    pub(crate) sum: f64,
+    /// The sum of their squares, added in order.
+    pub(crate) sum_sq: f64,
 }
 
 impl fmt::Display for Window {
@@ -164,6 +196,9 @@ mod tests {
     #[test]
     fn cached_equals_computed() {
         let w = Window::Blackman;
-        assert_eq!(&*w.cached(100), &w.samples(100)[..]);
+        let c = w.cached(100).unwrap();
+        assert_eq!(c.samples, w.samples(100));
+        assert_eq!(c.sum, w.samples(100).iter().sum::<f64>());
+        assert!(w.cached(usize::MAX).is_err());
     }
 }

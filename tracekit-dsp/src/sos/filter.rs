@@ -2,19 +2,33 @@
 //! `sosfiltfilt` as SciPy defines them.
 //!
 //! The kernel keeps every section's state in registers and runs up to four
-//! sections per pass over the data, one sample through all of them before the
-//! next, so the sections' recurrences overlap instead of waiting on each
-//! other. After the first two samples (computed exactly as SciPy's transposed
-//! direct form II does, so initial conditions mean the same thing) each
-//! section runs in direct form I, whose loop-carried dependency is one
-//! multiply and one subtract per sample.
+//! sections together, one sample through all of them before the next, so the
+//! sections' recurrences overlap instead of waiting on each other. After the
+//! first two samples (computed exactly as SciPy's transposed direct form II
+//! does, so initial conditions mean the same thing) each section runs in
+//! direct form I, whose loop-carried dependency is one multiply and one
+//! subtract per sample.
+//!
+//! A [`Cascade`] filters a signal block by block, every group of sections
+//! over one block before the next block, so a long cascade passes over the
+//! data once and the block stays in the cache between groups. Zero-phase
+//! filtering streams the input, with its odd extension made on the fly,
+//! through the forward cascade into the one buffer it returns, and runs the
+//! backward cascade over that buffer in place: two passes over the memory.
 
-use tracekit_core::StageError;
+use tracekit_core::{
+    StageError,
+    buffer::{AllocError, SampleVec},
+};
 
 use super::design::Section;
+use crate::pooled::{extend_blocks, try_copy};
 
-/// Sections run together in one pass over the data.
+/// Sections run together in one pass over a block.
 const GROUP: usize = 4;
+
+/// Samples filtered in place per block by [`Cascade::filter_in_place`].
+const BLOCK: usize = 2048;
 
 /// Filters `x` through the cascade starting from rest, like
 /// `scipy.signal.sosfilt(sos, x)`.
@@ -30,9 +44,24 @@ const GROUP: usize = 4;
 /// ```
 pub fn sosfilt(sos: &[Section], x: &[f64]) -> Vec<f64> {
     let mut y = x.to_vec();
-    let mut state = vec![[0.0; 2]; sos.len()];
-    run(&normalized(sos), &mut y, &mut state, false);
+    Cascade::from_rest(&normalized(sos)).filter_in_place::<false>(&mut y);
     y
+}
+
+/// [`sosfilt`] into a buffer from the pool: `make(len)` gives an empty one
+/// (an output or a scratch buffer).
+pub(crate) fn sosfilt_pooled(
+    sos: &[Section],
+    x: &[f64],
+    make: fn(usize) -> Result<SampleVec, AllocError>,
+) -> Result<SampleVec, AllocError> {
+    let mut cascade = Cascade::from_rest(&normalized(sos));
+    let mut y = make(x.len())?;
+    extend_blocks(&mut y, x.len(), |start, block| {
+        block.copy_from_slice(&x[start..start + block.len()]);
+        cascade.process::<false>(block);
+    });
+    Ok(y)
 }
 
 /// Filters `data` in place from the initial conditions `zi` (one
@@ -53,7 +82,9 @@ pub fn sosfilt_in_place(
         )
         .into());
     }
-    run(&normalized(sos), data, zi, false);
+    let mut cascade = Cascade::new(&normalized(sos), zi);
+    cascade.filter_in_place::<false>(data);
+    cascade.final_conditions(zi);
     Ok(())
 }
 
@@ -86,7 +117,8 @@ pub fn sosfiltfilt_padlen(sos: &[Section]) -> usize {
 /// [`sosfiltfilt_padlen`] samples at each end and `sosfilt_zi` initial
 /// conditions.
 ///
-/// Fails, as SciPy does, unless `x` is longer than the padding.
+/// Fails, as SciPy does, unless `x` is longer than the padding, and when
+/// memory for the result cannot be had.
 ///
 /// ```
 /// use tracekit_dsp::sos::{Band, butter_sos, sosfiltfilt};
@@ -98,6 +130,17 @@ pub fn sosfiltfilt_padlen(sos: &[Section]) -> usize {
 /// # Ok::<(), tracekit_core::StageError>(())
 /// ```
 pub fn sosfiltfilt(sos: &[Section], x: &[f64]) -> Result<Vec<f64>, StageError> {
+    let y = sosfiltfilt_pooled(sos, x, SampleVec::scratch)?;
+    Ok(try_copy(&y)?)
+}
+
+/// [`sosfiltfilt`] into a buffer from the pool: `make(capacity)` gives an
+/// empty one (an output or a scratch buffer), which is filled and returned.
+pub(crate) fn sosfiltfilt_pooled(
+    sos: &[Section],
+    x: &[f64],
+    make: fn(usize) -> Result<SampleVec, AllocError>,
+) -> Result<SampleVec, StageError> {
     let n = x.len();
     let edge = sosfiltfilt_padlen(sos);
     if n <= edge {
@@ -107,21 +150,48 @@ pub fn sosfiltfilt(sos: &[Section], x: &[f64]) -> Result<Vec<f64>, StageError> {
         .into());
     }
     let sos = normalized(sos);
-    let (first, last) = (x[0], x[n - 1]);
-    let mut ext = Vec::with_capacity(n + 2 * edge);
-    ext.extend(x[1..=edge].iter().rev().map(|v| 2.0 * first - v));
-    ext.extend_from_slice(x);
-    ext.extend(x[n - 1 - edge..n - 1].iter().rev().map(|v| 2.0 * last - v));
-
     let zi = sosfilt_zi(&sos);
     let scaled = |by: f64| -> Vec<[f64; 2]> { zi.iter().map(|z| [z[0] * by, z[1] * by]).collect() };
-    let mut state = scaled(ext[0]);
-    run(&sos, &mut ext, &mut state, false);
-    let mut state = scaled(ext[ext.len() - 1]);
-    run(&sos, &mut ext, &mut state, true);
-    ext.copy_within(edge..edge + n, 0);
-    ext.truncate(n);
-    Ok(ext)
+    // The signal with its odd extensions: `edge` samples `2 x[0] - x[edge - i]`
+    // before, then `x`, then `edge` samples `2 x[n-1] - x[n-2-i]` after.
+    let (first, last) = (x[0], x[n - 1]);
+    let extended = |i: usize| -> f64 {
+        if i < edge {
+            2.0 * first - x[edge - i]
+        } else if i < edge + n {
+            x[i - edge]
+        } else {
+            2.0 * last - x[2 * n + edge - 2 - i]
+        }
+    };
+    // Forward. The outputs at the front extension are needed only for the
+    // state they leave: they are filtered and dropped, and the buffer holds
+    // the forward outputs from `x[0]` on.
+    let mut forward = Cascade::new(&sos, &scaled(extended(0)));
+    let mut front = vec![0.0; edge];
+    for (i, v) in front.iter_mut().enumerate() {
+        *v = extended(i);
+    }
+    forward.process::<false>(&mut front);
+    let mut y = make(n + edge)?;
+    extend_blocks(&mut y, n + edge, |start, block| {
+        let at = edge + start;
+        if at + block.len() <= edge + n {
+            block.copy_from_slice(&x[start..start + block.len()]);
+        } else {
+            for (i, v) in block.iter_mut().enumerate() {
+                *v = extended(at + i);
+            }
+        }
+        forward.process::<false>(block);
+    });
+    // Backward, in place, from the last forward output down to the one at
+    // `x[0]`: the outputs at the front extension would be dropped, so they
+    // are not computed.
+    let mut backward = Cascade::new(&sos, &scaled(y[n + edge - 1]));
+    backward.filter_in_place::<true>(&mut y);
+    y.truncate(n);
+    Ok(y)
 }
 
 /// The sections with `a0 == 1`.
@@ -157,62 +227,144 @@ fn lfilter_zi(s: &Section) -> [f64; 2] {
     [x0, x1]
 }
 
-/// Runs the cascade over `data` (backward when `reverse`), in groups of sections.
-fn run(sos: &[Section], data: &mut [f64], state: &mut [[f64; 2]], reverse: bool) {
-    for (secs, st) in sos.chunks(GROUP).zip(state.chunks_mut(GROUP)) {
-        match (secs.len(), reverse) {
-            (1, false) => group::<1, false>(secs, st, data),
-            (2, false) => group::<2, false>(secs, st, data),
-            (3, false) => group::<3, false>(secs, st, data),
-            (_, false) => group::<GROUP, false>(secs, st, data),
-            (1, true) => group::<1, true>(secs, st, data),
-            (2, true) => group::<2, true>(secs, st, data),
-            (3, true) => group::<3, true>(secs, st, data),
-            (_, true) => group::<GROUP, true>(secs, st, data),
+/// Up to [`GROUP`] sections run together, and their state.
+#[derive(Debug, Clone)]
+struct Group {
+    /// How many of the sections below are in use (1 to [`GROUP`]).
+    len: usize,
+    coef: [Section; GROUP],
+    /// Transposed direct form II state `[z0, z1]`: the initial conditions,
+    /// updated over the first two samples.
+    z: [[f64; 2]; GROUP],
+    /// Each section's inputs and outputs at the first two samples.
+    xs: [[f64; 2]; GROUP],
+    ys: [[f64; 2]; GROUP],
+    /// Direct form I state `[x[n-1], x[n-2], y[n-1], y[n-2]]`, from the
+    /// third sample on.
+    st: [[f64; 4]; GROUP],
+    /// Samples filtered so far.
+    seen: usize,
+}
+
+/// A cascade of sections that filters a signal block by block: forward, or
+/// backward with the blocks given from the end of the signal to its start.
+#[derive(Debug, Clone)]
+struct Cascade {
+    groups: Vec<Group>,
+}
+
+impl Cascade {
+    /// `sos` (normalised) starting from the conditions `zi`, one pair per section.
+    fn new(sos: &[Section], zi: &[[f64; 2]]) -> Cascade {
+        let groups = sos
+            .chunks(GROUP)
+            .zip(zi.chunks(GROUP))
+            .map(|(secs, zi)| {
+                let mut g = Group {
+                    len: secs.len(),
+                    coef: [[0.0; 6]; GROUP],
+                    z: [[0.0; 2]; GROUP],
+                    xs: [[0.0; 2]; GROUP],
+                    ys: [[0.0; 2]; GROUP],
+                    st: [[0.0; 4]; GROUP],
+                    seen: 0,
+                };
+                g.coef[..secs.len()].copy_from_slice(secs);
+                g.z[..zi.len()].copy_from_slice(zi);
+                g
+            })
+            .collect();
+        Cascade { groups }
+    }
+
+    /// `sos` (normalised) starting from rest.
+    fn from_rest(sos: &[Section]) -> Cascade {
+        Cascade::new(sos, &vec![[0.0; 2]; sos.len()])
+    }
+
+    /// Filters `data` in place, block by block (from its end when `REV`).
+    fn filter_in_place<const REV: bool>(&mut self, data: &mut [f64]) {
+        if REV {
+            for block in data.rchunks_mut(BLOCK) {
+                self.process::<true>(block);
+            }
+        } else {
+            for block in data.chunks_mut(BLOCK) {
+                self.process::<false>(block);
+            }
+        }
+    }
+
+    /// Filters the next block of the signal in place (from its end when `REV`).
+    fn process<const REV: bool>(&mut self, block: &mut [f64]) {
+        for g in &mut self.groups {
+            match g.len {
+                1 => g.run::<1, REV>(block),
+                2 => g.run::<2, REV>(block),
+                3 => g.run::<3, REV>(block),
+                _ => g.run::<GROUP, REV>(block),
+            }
+        }
+    }
+
+    /// The final conditions, in SciPy's `zi` layout, into `zi`.
+    fn final_conditions(&self, zi: &mut [[f64; 2]]) {
+        for (g, zi) in self.groups.iter().zip(zi.chunks_mut(GROUP)) {
+            for (s, z) in zi.iter_mut().enumerate() {
+                *z = if g.seen <= 2 {
+                    g.z[s]
+                } else {
+                    let (c, [x1, x2, y1, y2]) = (&g.coef[s], g.st[s]);
+                    [
+                        c[1] * x1 - c[4] * y1 + (c[2] * x2 - c[5] * y2),
+                        c[2] * x1 - c[5] * y1,
+                    ]
+                };
+            }
         }
     }
 }
 
-/// `N` sections over the data, each sample through all of them in turn.
-fn group<const N: usize, const REV: bool>(secs: &[Section], zi: &mut [[f64; 2]], data: &mut [f64]) {
-    let coef: [Section; N] = std::array::from_fn(|s| secs[s]);
-    let mut z: [[f64; 2]; N] = std::array::from_fn(|s| zi[s]);
-    let n = data.len();
-    let head = n.min(2);
-    // Inputs and outputs of every section at the first two samples.
-    let mut xs = [[0.0; 2]; N];
-    let mut ys = [[0.0; 2]; N];
-    for i in 0..head {
-        let idx = if REV { n - 1 - i } else { i };
-        let mut x = data[idx];
-        for s in 0..N {
-            let c = &coef[s];
-            let y = c[0] * x + z[s][0];
-            z[s][0] = c[1] * x - c[4] * y + z[s][1];
-            z[s][1] = c[2] * x - c[5] * y;
-            xs[s][i] = x;
-            ys[s][i] = y;
-            x = y;
+impl Group {
+    /// The `N` sections over the block, each sample through all of them in turn.
+    fn run<const N: usize, const REV: bool>(&mut self, data: &mut [f64]) {
+        let coef: [Section; N] = std::array::from_fn(|s| self.coef[s]);
+        let n = data.len();
+        let mut done = 0;
+        // The signal's first two samples in transposed direct form II.
+        while self.seen < 2 && done < n {
+            let idx = if REV { n - 1 - done } else { done };
+            let mut x = data[idx];
+            for (s, c) in coef.iter().enumerate() {
+                let z = &mut self.z[s];
+                let y = c[0] * x + z[0];
+                z[0] = c[1] * x - c[4] * y + z[1];
+                z[1] = c[2] * x - c[5] * y;
+                self.xs[s][self.seen] = x;
+                self.ys[s][self.seen] = y;
+                x = y;
+            }
+            data[idx] = x;
+            self.seen += 1;
+            done += 1;
+            if self.seen == 2 {
+                for s in 0..N {
+                    let (xs, ys) = (self.xs[s], self.ys[s]);
+                    self.st[s] = [xs[1], xs[0], ys[1], ys[0]];
+                }
+            }
         }
-        data[idx] = x;
-    }
-    if n <= 2 {
-        zi.copy_from_slice(&z);
-        return;
-    }
-    // Direct form I from here on: state [x[n-1], x[n-2], y[n-1], y[n-2]].
-    let mut st: [[f64; 4]; N] = std::array::from_fn(|s| [xs[s][1], xs[s][0], ys[s][1], ys[s][0]]);
-    if REV {
-        df1::<N>(&coef, &mut st, data[..n - 2].iter_mut().rev());
-    } else {
-        df1::<N>(&coef, &mut st, data[2..].iter_mut());
-    }
-    for s in 0..N {
-        let (c, [x1, x2, y1, y2]) = (&coef[s], st[s]);
-        zi[s] = [
-            c[1] * x1 - c[4] * y1 + (c[2] * x2 - c[5] * y2),
-            c[2] * x1 - c[5] * y1,
-        ];
+        if done == n {
+            return;
+        }
+        let mut st: [[f64; 4]; N] = std::array::from_fn(|s| self.st[s]);
+        if REV {
+            df1::<N>(&coef, &mut st, data[..n - done].iter_mut().rev());
+        } else {
+            df1::<N>(&coef, &mut st, data[done..].iter_mut());
+        }
+        self.st[..N].copy_from_slice(&st);
+        self.seen += n - done;
     }
 }
 
@@ -286,6 +438,76 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn blocks_of_any_size_give_the_same_bits() {
+        let sos: Vec<Section> = (0..6)
+            .map(|i| {
+                let f = i as f64 * 0.1;
+                [0.2 + f, -0.1, 0.05 * f, 1.0, -0.9 + 0.1 * f, 0.3 - 0.02 * f]
+            })
+            .collect();
+        let zi: Vec<[f64; 2]> = (0..6).map(|i| [0.1 * i as f64, -0.05]).collect();
+        let x: Vec<f64> = (0..5000)
+            .map(|i| ((i * 37 % 11) as f64 - 5.0) * 0.3)
+            .collect();
+        let mut want = x.clone();
+        let mut zr = zi.clone();
+        reference(&sos, &x, &mut zr);
+        let mut whole = Cascade::new(&sos, &zi);
+        whole.filter_in_place::<false>(&mut want);
+        let mut want_back = x.clone();
+        Cascade::new(&sos, &zi).filter_in_place::<true>(&mut want_back);
+        for size in [1, 2, 3, 7, 512, 4999] {
+            let mut got = x.clone();
+            let mut c = Cascade::new(&sos, &zi);
+            for block in got.chunks_mut(size) {
+                c.process::<false>(block);
+            }
+            assert!(
+                got.iter()
+                    .zip(&want)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{size}"
+            );
+            let (mut za, mut zb) = (zi.clone(), zi.clone());
+            c.final_conditions(&mut za);
+            whole.final_conditions(&mut zb);
+            assert_eq!(za, zb, "{size}");
+            let mut back = x.clone();
+            let mut c = Cascade::new(&sos, &zi);
+            for block in back.rchunks_mut(size) {
+                c.process::<true>(block);
+            }
+            assert!(
+                back.iter()
+                    .zip(&want_back)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{size}"
+            );
+        }
+        // The final conditions agree with the transposed form's.
+        let mut z = zi.clone();
+        whole.final_conditions(&mut z);
+        for (g, w) in z.iter().flatten().zip(zr.iter().flatten()) {
+            assert!((g - w).abs() <= 1e-9 * (1.0 + w.abs()), "{g} vs {w}");
+        }
+    }
+
+    #[test]
+    fn zero_phase_pooled_equals_public() {
+        let sos = [
+            [0.1, 0.2, 0.1, 1.0, -1.2, 0.5],
+            [1.0, -2.0, 1.0, 1.0, -1.5, 0.7],
+        ];
+        let x: Vec<f64> = (0..3000).map(|i| (i as f64 * 0.05).sin()).collect();
+        let a = sosfiltfilt(&sos, &x).unwrap();
+        let b = sosfiltfilt_pooled(&sos, &x, SampleVec::with_capacity).unwrap();
+        assert_eq!(a.len(), 3000);
+        assert_eq!(&a[..], &b[..]);
+        let c = sosfilt_pooled(&sos, &x, SampleVec::scratch).unwrap();
+        assert_eq!(&sosfilt(&sos, &x)[..], &c[..]);
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod complex;
 mod design;
 mod filter;
 
+pub(crate) use self::filter::{sosfilt_pooled, sosfiltfilt_pooled};
 pub use self::{
     design::{Band, MAX_ORDER, Section, butter_sos, cheby1_sos},
     filter::{sosfilt, sosfilt_in_place, sosfilt_zi, sosfiltfilt, sosfiltfilt_padlen},

@@ -9,10 +9,17 @@
 mod coeffs;
 mod transform;
 
-use tracekit_core::{ParamValue, Params, StageError, Trace, Transformer};
+use tracekit_core::{ParamValue, Params, StageError, Trace, Transformer, buffer::SampleVec};
 
-use self::coeffs::{FILTER_BANKS, FilterBank};
-use crate::{params, spectrum::one_input};
+use self::{
+    coeffs::{FILTER_BANKS, FilterBank},
+    transform::Levels,
+};
+use crate::{
+    params,
+    pooled::{extend_blocks, zeroed_scratch},
+    spectrum::one_input,
+};
 
 /// The wavelet names that the `wavelet` parameters accept.
 pub const WAVELETS: &[&str] = &[
@@ -71,8 +78,11 @@ impl Transformer for Dwt {
         let input = one_input("dwt", inputs)?;
         let bank = filter_bank("dwt", &self.wavelet)?;
         let level = transform::resolve_level("dwt", input.len(), bank, self.level)?;
-        let coeffs = transform::wavedec(input.samples(), bank, level);
-        Ok(input.derive(coeffs.concat()))
+        let levels = Levels::new(input.len(), bank, level);
+        let mut out = SampleVec::zeroed(levels.total())?;
+        let mut scratch = zeroed_scratch(levels.scratch())?;
+        transform::wavedec_into(input.samples(), bank, &levels, &mut out, &mut scratch);
+        Ok(input.derive_samples(out))
     }
 
     fn kind(&self) -> &str {
@@ -189,18 +199,27 @@ impl Transformer for DwtDenoise {
         let n = x.len();
         let bank = filter_bank("dwt_denoise", &self.wavelet)?;
         let level = transform::resolve_level("dwt_denoise", n, bank, self.level)?;
-        let mut coeffs = transform::wavedec(x, bank, level);
-        let mut finest: Vec<f64> = coeffs
-            .last()
-            .map_or_else(Vec::new, |d| d.iter().map(|v| v.abs()).collect());
-        let sigma = median(&mut finest) / 0.6745;
+        let levels = Levels::new(n, bank, level);
+        let mut coeffs = zeroed_scratch(levels.total())?;
+        let mut scratch = zeroed_scratch(levels.scratch())?;
+        transform::wavedec_into(x, bank, &levels, &mut coeffs, &mut scratch);
+        let (finest_at, finest_len) = levels.finest();
+        let finest = &coeffs[finest_at..finest_at + finest_len];
+        let mut magnitudes = SampleVec::scratch(finest_len)?;
+        extend_blocks(&mut magnitudes, finest_len, |start, block| {
+            for (m, d) in block.iter_mut().zip(&finest[start..]) {
+                *m = d.abs();
+            }
+        });
+        let sigma = median(&mut magnitudes) / 0.6745;
+        drop(magnitudes);
         let threshold = sigma * (2.0 * (n as f64).ln()).sqrt();
-        for d in coeffs.iter_mut().skip(1) {
-            self.mode.apply(d, threshold);
-        }
-        let mut y = transform::waverec(&coeffs, bank);
+        // Every detail level: all the coefficients after the coarsest approximation.
+        self.mode.apply(&mut coeffs[levels.coarsest()..], threshold);
+        let mut y = SampleVec::zeroed(levels.reconstructed(bank))?;
+        transform::waverec_into(&coeffs, bank, &levels, &mut y, &mut scratch);
         y.truncate(n);
-        Ok(input.derive(y))
+        Ok(input.derive_samples(y))
     }
 
     fn kind(&self) -> &str {
@@ -250,8 +269,13 @@ mod tests {
     fn perfect_reconstruction() {
         let x: Vec<f64> = (0..37).map(|i| ((i * i) % 11) as f64 - 3.0).collect();
         let bank = filter_bank("dwt", "sym5").unwrap();
-        let coeffs = transform::wavedec(&x, bank, 2);
-        let y = transform::waverec(&coeffs, bank);
+        let levels = Levels::new(x.len(), bank, 2);
+        let mut coeffs = vec![0.0; levels.total()];
+        let mut scratch = vec![0.0; levels.scratch()];
+        transform::wavedec_into(&x, bank, &levels, &mut coeffs, &mut scratch);
+        let mut y = vec![0.0; levels.reconstructed(bank)];
+        transform::waverec_into(&coeffs, bank, &levels, &mut y, &mut scratch);
+        assert!(y.len() >= x.len());
         for (a, b) in x.iter().zip(&y) {
             assert!((a - b).abs() < 1e-10, "{a} vs {b}");
         }
