@@ -110,12 +110,25 @@ mod batch;
 mod error;
 mod inputs;
 mod mapping_cache;
+mod outputs;
 mod pool;
 mod reply;
 mod segment;
 mod sys;
 mod wire;
 mod worker;
+
+/// Unit tests that fork workers take this for reading; a test whose
+/// workers write to every socket they inherited (other tests' workers'
+/// sockets among them) takes it for writing.
+#[cfg(test)]
+static FORKS: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// Shares [`FORKS`] with the other forking tests.
+#[cfg(test)]
+fn forks() -> std::sync::RwLockReadGuard<'static, ()> {
+    FORKS.read().unwrap_or_else(PoisonError::into_inner)
+}
 
 use std::{
     fmt, slice,
@@ -197,6 +210,12 @@ impl ProcessExecutor {
     /// Kills and reaps every worker now; the next run forks new ones.
     pub fn shutdown(&self) {
         self.lock().shutdown();
+    }
+
+    /// The bytes of shared memory kept idle for reuse.
+    #[cfg(test)]
+    pub(crate) fn idle_shared_bytes(&self) -> u64 {
+        self.lock().idle_shared_bytes()
     }
 
     fn lock(&self) -> MutexGuard<'_, Pool> {
