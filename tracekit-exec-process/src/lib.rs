@@ -88,7 +88,13 @@
 //! reported; the executor installs, once, a panic hook that stays silent in
 //! workers and defers to the previous hook elsewhere. Stages themselves
 //! should not print or take process-wide locks either (the same rule as for
-//! Python's `fork` start method).
+//! Python's `fork` start method). The worker's own output memory takes only
+//! locks it created after the fork.
+//!
+//! Nor should a stage keep the traces it is given past the call: their
+//! segments are handed out again once the run's traces drop. (A stage that
+//! keeps the trace it returns gets its output copied, so that the one it
+//! keeps stays its own.)
 //!
 //! A worker runs its stages on the forker thread's stack (8 MiB), in a copy
 //! of the parent's memory in which the other threads' stacks are free

@@ -143,7 +143,7 @@ impl MappingCache {
         Arc::into_inner(map).map_or(Kept::Busy, Kept::Mapped)
     }
 
-    /// [`map_trace`](crate::segment::map_trace) through a kept mapping: the trace of `layout` in
+    /// [`map_trace`] through a kept mapping: the trace of `layout` in
     /// segment `fd`, its samples the mapping itself.
     pub(crate) fn map_trace(
         &mut self,

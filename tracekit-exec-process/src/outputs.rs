@@ -13,7 +13,7 @@
 //! the output is copied into a segment, as before.
 //!
 //! The protocol that keeps every trace's samples immutable holds: a buffer
-//! is written only while it is a stage's [`SampleVec`], before any trace
+//! is written only while it is a stage's `SampleVec`, before any trace
 //! holds it; once its segment is sent, this worker never writes it again,
 //! and a segment the parent hands back for writing is used only if no trace
 //! of this worker still reads it.
