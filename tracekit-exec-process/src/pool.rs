@@ -37,6 +37,8 @@ impl Pool {
                 // Reused segments save allocating their pages on every run,
                 // but each holds a descriptor: keep a share of the limit.
                 let budget = (sys::descriptor_limit() / 8).clamp(16, 256);
+                // Read here, before any fork: the pool limit's first read
+                // takes the environment's lock, which a worker must not.
                 let bytes = u64::try_from(buffer::pool_limit()).unwrap_or(u64::MAX);
                 Recycler::new(budget.max(2 * workers + 4), bytes, budget)
             },

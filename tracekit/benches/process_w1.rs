@@ -83,12 +83,8 @@ struct Recursive {
     step: usize,
 }
 
-impl Transformer for Recursive {
-    fn transform(&self, i: &[&Trace]) -> Result<Trace, StageError> {
-        let x = i[0].samples();
-        let mut out = SampleVec::with_capacity(x.len().div_ceil(self.step))?;
-        out.extend_from_slice(x);
-        let y: &mut [f64] = &mut out;
+impl Recursive {
+    fn filter(&self, y: &mut [f64]) {
         for pass in 0..self.passes {
             let a = self.pole - 1e-3 * pass as f64;
             let mut state = 0.0;
@@ -97,13 +93,28 @@ impl Transformer for Recursive {
                 *v = state;
             }
         }
-        if self.step > 1 {
-            let kept = y.len().div_ceil(self.step);
-            for k in 1..kept {
-                y[k] = y[k * self.step];
+    }
+}
+
+impl Transformer for Recursive {
+    fn transform(&self, i: &[&Trace]) -> Result<Trace, StageError> {
+        let x = i[0].samples();
+        let out = if self.step == 1 {
+            let mut out = SampleVec::with_capacity(x.len())?;
+            out.extend_from_slice(x);
+            self.filter(&mut out);
+            out
+        } else {
+            // Filtered in working memory, every `step`-th sample kept.
+            let mut work = SampleVec::scratch(x.len())?;
+            work.extend_from_slice(x);
+            self.filter(&mut work);
+            let mut out = SampleVec::zeroed(x.len().div_ceil(self.step))?;
+            for (o, v) in out.iter_mut().zip(work.iter().step_by(self.step)) {
+                *o = *v;
             }
-            out.truncate(kept);
-        }
+            out
+        };
         Ok(i[0].derive_samples(out))
     }
 }
@@ -298,33 +309,60 @@ fn timing(stages: &str, rounds: usize) {
     let r = interleaved(rounds, 3, cases);
     println!("W1 ({stages} stages, 2^20 samples), per transform:");
     print!("{}", r.report("thread (2)"));
-    // Minor page faults per steady-state transform, parent and workers.
+    // Minor page faults and CPU time per steady-state transform, parent
+    // and workers together.
     let me = std::process::id();
-    let faults = || minor_faults(me) + children(me).into_iter().map(minor_faults).sum::<u64>();
+    let tree = || {
+        children(me)
+            .into_iter()
+            .chain([me])
+            .map(counters)
+            .fold([0, 0], |a, b| [a[0] + b[0], a[1] + b[1]])
+    };
+    const RUNS: u64 = 20;
     for (name, e) in [
         ("thread (2)", &thread as &dyn Executor),
         ("process (2)", &process),
     ] {
         drop(p.run_on(e, &x).expect("a run"));
-        let before = faults();
-        for _ in 0..10 {
+        let before = tree();
+        for _ in 0..RUNS {
             drop(p.run_on(e, &x).expect("a run"));
         }
-        let per = (faults() - before) as f64 / 10.0;
-        println!("  {name:<12} {per:.0} minor page faults per transform (parent and workers)");
+        let after = tree();
+        println!(
+            "  {name:<12} {} minor page faults, {:.1} ms CPU (user + sys) per transform",
+            (after[0] - before[0]) / RUNS,
+            (after[1] - before[1]) as f64 * 1e3 / TICKS / RUNS as f64,
+        );
+        if std::env::args().any(|a| a == "--records") {
+            let run = p.run_on(e, &x).expect("a run");
+            for (step, r) in p.step_names().iter().zip(run.records()) {
+                println!(
+                    "    {step:<10} worker {} start {:>10.1?} took {:>10.1?}",
+                    r.worker, r.start, r.duration
+                );
+            }
+        }
     }
 }
 
-/// The minor page faults of process `pid` so far.
-fn minor_faults(pid: u32) -> u64 {
-    fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|s| {
-            // The fields after the command name, which is in parentheses.
-            let rest = &s[s.rfind(')')? + 2..];
-            rest.split_whitespace().nth(7)?.parse().ok()
-        })
-        .unwrap_or(0)
+/// Clock ticks per second of the CPU times in `/proc/PID/stat`.
+const TICKS: f64 = 100.0;
+
+/// The minor page faults and the CPU time (user + sys, in clock ticks) of
+/// process `pid` so far.
+fn counters(pid: u32) -> [u64; 2] {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name, which is in parentheses.
+    let rest = stat.rfind(')').map_or("", |i| &stat[i + 2..]);
+    let field = |k: usize| -> u64 {
+        rest.split_whitespace()
+            .nth(k)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    [field(7), field(11) + field(12)]
 }
 
 fn main() {
