@@ -4,7 +4,8 @@
 //! `cargo bench -p tracekit-exec-process --bench workloads`
 //!
 //! W1's four stages are CPU-bound recursive filters written here (each about
-//! 20 ms on 2^20 samples), so that this crate needs no other tracekit crate.
+//! 20 ms on 2^20 samples), so that this crate needs no other tracekit crate;
+//! they build their outputs in output buffers, as the built-in stages do.
 //! Peak memory is measured in fresh processes (this binary run again) as the
 //! highest sum of proportional set sizes (Pss) over the process and its
 //! workers, sampled every millisecond; the "thread" figure runs the same four
@@ -19,6 +20,7 @@ use std::{
 
 use tracekit_core::{
     Executor, INPUT, Pipeline, SequentialExecutor, StageError, Step, Trace, Transformer,
+    buffer::SampleVec,
 };
 use tracekit_exec_process::ProcessExecutor;
 
@@ -45,16 +47,19 @@ struct Recursive {
 
 impl Transformer for Recursive {
     fn transform(&self, i: &[&Trace]) -> Result<Trace, StageError> {
-        let mut y = i[0].samples().to_vec();
+        // An output buffer, as the built-in stages use: in a worker, shared
+        // memory that goes back to the parent uncopied.
+        let mut out = SampleVec::from_slice(i[0].samples())?;
+        let y: &mut [f64] = &mut out;
         for pass in 0..self.passes {
             let a = self.pole - 1e-3 * pass as f64;
             let mut state = 0.0;
-            for v in &mut y {
+            for v in y.iter_mut() {
                 state = a * state + (1.0 - a) * *v;
                 *v = state;
             }
         }
-        Ok(i[0].derive(y))
+        Ok(i[0].derive_samples(out))
     }
 }
 
@@ -105,10 +110,18 @@ fn pss_tree(pid: u32) -> u64 {
             })
             .unwrap_or(0)
     };
-    let children: u64 = fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|c| c.parse().ok())
+    // The workers are children of the executor's forker thread: read the
+    // children of every thread.
+    let children: u64 = fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|t| fs::read_to_string(t.path().join("children")).ok())
+        .flat_map(|c| {
+            c.split_whitespace()
+                .filter_map(|p| p.parse::<u32>().ok())
+                .collect::<Vec<_>>()
+        })
         .map(pss)
         .sum();
     pss(pid) + children

@@ -72,6 +72,9 @@ pub(crate) struct Batch<'p, 'c> {
     input_segments: HashMap<usize, Segment>,
     /// Input segments of the last call and of this one.
     cache: &'c mut InputCache,
+    /// The bytes of the segments that the outputs kept so far hold: they
+    /// come back to the recycler when the caller drops them.
+    kept_bytes: u64,
 }
 
 impl<'p, 'c> Batch<'p, 'c> {
@@ -90,7 +93,13 @@ impl<'p, 'c> Batch<'p, 'c> {
             retry: VecDeque::new(),
             input_segments: HashMap::new(),
             cache,
+            kept_bytes: 0,
         }
+    }
+
+    /// The bytes of the segments that this call's kept outputs hold.
+    pub(crate) fn kept_bytes(&self) -> u64 {
+        self.kept_bytes
     }
 
     /// What turns this call's replies into outputs and errors.
@@ -242,10 +251,17 @@ impl<'p, 'c> Batch<'p, 'c> {
             });
             inputs.push(pos);
         }
-        // Free segments for the outputs, as many as are kept: the worker
-        // writes into pages that already exist. This process lets go of them.
+        // Free segments for the outputs, one per stage where one fits: the
+        // worker writes into pages that already exist. An output is
+        // expected to be about as large as the largest input. This process
+        // lets go of them.
+        let want = segments
+            .iter()
+            .filter_map(|s| s.layout.total())
+            .max()
+            .unwrap_or(0) as u64;
         let outputs: Vec<OwnedFd> = (0..chain.len())
-            .map_while(|_| self.recycler.take())
+            .map_while(|_| self.recycler.take(want))
             .collect();
         let fds: Vec<BorrowedFd<'_>> = segments
             .iter()
@@ -390,6 +406,9 @@ impl<'p, 'c> Batch<'p, 'c> {
         if wanted {
             let run_start = self.set.run_start(answered.task.input);
             let result = self.replies().output(&answered, run_start, reply, fd);
+            if let Ok((output, _)) = &result {
+                self.kept_bytes = self.kept_bytes.saturating_add(output.kept_bytes);
+            }
             self.set.complete(answered.task, result);
         }
         if short {

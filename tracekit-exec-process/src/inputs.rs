@@ -62,7 +62,13 @@ impl InputCache {
             hit.used = true;
             return Ok(hit.segment.clone());
         }
-        let into = match recycler.take() {
+        let want = wire::SegmentLayout {
+            samples: trace.len() as u64,
+            meta_len: meta.len() as u64,
+        }
+        .total()
+        .unwrap_or(usize::MAX) as u64;
+        let into = match recycler.take(want) {
             Some(fd) => fd,
             None => sys::new_segment().map_err(|e| shared_memory_error(e, trace))?,
         };

@@ -88,7 +88,13 @@
 //! reported; the executor installs, once, a panic hook that stays silent in
 //! workers and defers to the previous hook elsewhere. Stages themselves
 //! should not print or take process-wide locks either (the same rule as for
-//! Python's `fork` start method).
+//! Python's `fork` start method). The worker's own output memory takes only
+//! locks it created after the fork.
+//!
+//! Nor should a stage keep the traces it is given past the call: their
+//! segments are handed out again once the run's traces drop. (A stage that
+//! keeps the trace it returns gets its output copied, so that the one it
+//! keeps stays its own.)
 //!
 //! A worker runs its stages on the forker thread's stack (8 MiB), in a copy
 //! of the parent's memory in which the other threads' stacks are free
@@ -110,12 +116,25 @@ mod batch;
 mod error;
 mod inputs;
 mod mapping_cache;
+mod outputs;
 mod pool;
 mod reply;
 mod segment;
 mod sys;
 mod wire;
 mod worker;
+
+/// Unit tests that fork workers take this for reading; a test whose
+/// workers write to every socket they inherited (other tests' workers'
+/// sockets among them) takes it for writing.
+#[cfg(test)]
+static FORKS: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// Shares [`FORKS`] with the other forking tests.
+#[cfg(test)]
+fn forks() -> std::sync::RwLockReadGuard<'static, ()> {
+    FORKS.read().unwrap_or_else(PoisonError::into_inner)
+}
 
 use std::{
     fmt, slice,
@@ -197,6 +216,12 @@ impl ProcessExecutor {
     /// Kills and reaps every worker now; the next run forks new ones.
     pub fn shutdown(&self) {
         self.lock().shutdown();
+    }
+
+    /// The bytes of shared memory kept idle for reuse.
+    #[cfg(test)]
+    pub(crate) fn idle_shared_bytes(&self) -> u64 {
+        self.lock().idle_shared_bytes()
     }
 
     fn lock(&self) -> MutexGuard<'_, Pool> {

@@ -10,7 +10,7 @@ use tracekit_core::Trace;
 
 use crate::{
     segment::{layout_of, map_trace, pwrite_trace, segment_or_new, total_bytes, trace_over},
-    sys::{self, Mapping},
+    sys::{self, Mapping, SegmentId},
     wire::{self, SegmentLayout},
 };
 
@@ -29,6 +29,17 @@ const CACHE_ENTRIES: usize = 512;
 /// How many segments a [`MappingCache`] remembers having seen once.
 const SEEN_ENTRIES: usize = 1024;
 
+/// What [`MappingCache::take`] found of a segment.
+#[derive(Debug)]
+pub(crate) enum Kept {
+    /// Its kept mapping, now the caller's.
+    Mapped(Mapping),
+    /// No mapping of it is kept.
+    Unmapped,
+    /// A trace of this process reads it.
+    Busy,
+}
+
 /// The mappings a worker keeps from one request to the next, by segment.
 ///
 /// The parent hands the same segments out again and again (the input of
@@ -44,9 +55,9 @@ const SEEN_ENTRIES: usize = 1024;
 #[derive(Debug, Default)]
 pub(crate) struct MappingCache {
     /// Most recently used last.
-    entries: Vec<((u64, u64), Arc<Mapping>)>,
+    entries: Vec<(SegmentId, Arc<Mapping>)>,
     /// Segments seen once and not kept, most recent last.
-    seen: VecDeque<(u64, u64)>,
+    seen: VecDeque<SegmentId>,
 }
 
 impl MappingCache {
@@ -90,17 +101,49 @@ impl MappingCache {
             self.entries.retain(|(i, _)| *i != id);
             let map = Mapping::open_writable(fd, size)
                 .map_err(|e| format!("cannot map a segment of {size} bytes: {e}"))?;
-            self.entries.push((id, Arc::new(map)));
-            while self.entries.len() > CACHE_ENTRIES
-                || self.entries.iter().map(|(_, m)| m.len()).sum::<usize>() > CACHE_BYTES
-            {
-                self.entries.remove(0);
-            }
+            self.push(id, Arc::new(map));
         }
         Ok(self.entries.last_mut().map(|(_, m)| m))
     }
 
-    /// [`map_trace`](crate::segment::map_trace) through a kept mapping: the trace of `layout` in
+    /// Keeps `map` as the most recent mapping of segment `id`, within the
+    /// cache's bounds (the oldest go first).
+    fn push(&mut self, id: SegmentId, map: Arc<Mapping>) {
+        self.entries.push((id, map));
+        while self.entries.len() > CACHE_ENTRIES
+            || self.entries.iter().map(|(_, m)| m.len()).sum::<usize>() > CACHE_BYTES
+        {
+            self.entries.remove(0);
+        }
+    }
+
+    /// Keeps the writable mapping `map` of segment `id` (one of this
+    /// worker's outputs, which the parent may hand back for writing), if it
+    /// is small enough to keep.
+    pub(crate) fn insert(&mut self, id: SegmentId, map: Mapping) {
+        if map.len() == 0 || map.len() > CACHE_ONE_BYTES {
+            return;
+        }
+        self.entries.retain(|(i, _)| *i != id);
+        self.seen.retain(|i| *i != id);
+        self.push(id, Arc::new(map));
+    }
+
+    /// Takes the kept mapping of segment `id` out of the cache, to write
+    /// the segment through it; [`Kept::Busy`] while a trace of this process
+    /// reads it (then it must not be written at all).
+    pub(crate) fn take(&mut self, id: SegmentId) -> Kept {
+        let Some(k) = self.entries.iter().position(|(i, _)| *i == id) else {
+            return Kept::Unmapped;
+        };
+        if Arc::strong_count(&self.entries[k].1) > 1 {
+            return Kept::Busy;
+        }
+        let (_, map) = self.entries.remove(k);
+        Arc::into_inner(map).map_or(Kept::Busy, Kept::Mapped)
+    }
+
+    /// [`map_trace`] through a kept mapping: the trace of `layout` in
     /// segment `fd`, its samples the mapping itself.
     pub(crate) fn map_trace(
         &mut self,

@@ -2,7 +2,10 @@
 
 use std::{sync::Arc, time::Duration};
 
-use tracekit_core::RunSet;
+use tracekit_core::{
+    RunSet,
+    buffer::{self, RUN_END_IDLE},
+};
 
 use crate::{
     batch::Batch,
@@ -34,7 +37,10 @@ impl Pool {
                 // Reused segments save allocating their pages on every run,
                 // but each holds a descriptor: keep a share of the limit.
                 let budget = (sys::descriptor_limit() / 8).clamp(16, 256);
-                Recycler::new(budget.max(2 * workers + 4), budget)
+                // Read here, before any fork: the pool limit's first read
+                // takes the environment's lock, which a worker must not.
+                let bytes = u64::try_from(buffer::pool_limit()).unwrap_or(u64::MAX);
+                Recycler::new(budget.max(2 * workers + 4), bytes, budget)
             },
             state_id: None,
             inputs: InputCache::default(),
@@ -49,6 +55,12 @@ impl Pool {
             .flatten()
             .map(|w| w.pid().as_raw())
             .collect()
+    }
+
+    /// The bytes of the free segments kept for reuse.
+    #[cfg(test)]
+    pub(crate) fn idle_shared_bytes(&self) -> u64 {
+        self.recycler.idle_bytes()
     }
 
     /// Kills and reaps every worker.
@@ -87,8 +99,16 @@ impl Pool {
         }
         let mut batch = Batch::new(set, &self.recycler, limit, &mut self.inputs);
         batch.drive(&mut self.slots, &mut self.forker);
+        let kept = batch.kept_bytes();
         let set = batch.into_set();
         self.inputs.end_call();
+        // Idle segments beyond the run-end allowance go back to the system,
+        // room left for the kept outputs, which come back when the caller
+        // drops them: after a large run, small runs leave no more than the
+        // allowance idle. (Outputs larger than it come back all the same,
+        // for the next run to reuse, and its end trims them.)
+        self.recycler
+            .release_idle((RUN_END_IDLE as u64).saturating_sub(kept));
         set
     }
 }

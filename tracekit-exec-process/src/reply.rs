@@ -23,6 +23,8 @@ use crate::{
 pub(crate) struct Output {
     trace: Option<Trace>,
     pub(crate) segment: Option<Segment>,
+    /// The size of the segment that the kept trace holds (0 if none is kept).
+    pub(crate) kept_bytes: u64,
 }
 
 impl StageOutput for Output {
@@ -108,7 +110,9 @@ impl Replies<'_, '_> {
             message: "sent no output".into(),
         })?;
         let seg = SegmentFd::new(fd, self.recycler);
-        let trace = if self.plan.keeps(stage) {
+        let kept = self.plan.keeps(stage);
+        let kept_bytes = if kept { sys::segment_size(seg.fd()) } else { 0 };
+        let trace = if kept {
             let trace = segment::map_trace(seg.fd(), reply.layout, false, Some(&seg)).map_err(
                 |message| ProcessError::SharedMemory {
                     what: format!("output of stage '{step}'"),
@@ -129,7 +133,14 @@ impl Replies<'_, '_> {
             duration,
             worker: answered.slot + 1,
         };
-        Ok((Output { trace, segment }, record))
+        Ok((
+            Output {
+                trace,
+                segment,
+                kept_bytes,
+            },
+            record,
+        ))
     }
 }
 

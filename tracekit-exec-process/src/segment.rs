@@ -27,11 +27,20 @@ use crate::{
 /// trace's samples immutable while it exists. (A worker may keep a mapping
 /// of a segment between requests, see
 /// [`MappingCache`](crate::mapping_cache::MappingCache), but no trace of it.)
+///
+/// It keeps at most `capacity` segments and `max_bytes` bytes of them
+/// (the buffer pool's limit,
+/// [`pool_limit`](tracekit_core::buffer::pool_limit)); when a run ends the
+/// executor releases all but
+/// [`RUN_END_IDLE`](tracekit_core::buffer::RUN_END_IDLE) bytes
+/// ([`Recycler::release_idle`]), so that one large run does not leave its
+/// memory behind.
 #[derive(Debug)]
 pub(crate) struct Recycler {
     /// Free segments with their sizes in bytes.
     free: Mutex<Vec<(OwnedFd, u64)>>,
     capacity: usize,
+    max_bytes: u64,
     /// Segments that live traces hold open for reuse, and the most they may:
     /// traces beyond it keep only their mapping (descriptors are a scarce
     /// resource).
@@ -39,13 +48,40 @@ pub(crate) struct Recycler {
     max_lent: usize,
 }
 
+/// How many bytes a reused segment may hold beyond twice what it is wanted
+/// for (see [`best_fit`]).
+const FIT_SLACK: u64 = 64 << 10;
+
+/// Which of free segments of `sizes` (bytes) to write `want` bytes into:
+/// the smallest that holds them without being more than twice as large
+/// (plus [`FIT_SLACK`]), else the largest smaller one (it grows, keeping the
+/// pages it has); `None` if every one is far too large (a new segment costs
+/// less memory than reusing a huge one for a small trace).
+pub(crate) fn best_fit(sizes: impl IntoIterator<Item = u64>, want: u64) -> Option<usize> {
+    let too_large = want.saturating_mul(2).saturating_add(FIT_SLACK);
+    let mut holds: Option<(usize, u64)> = None;
+    let mut smaller: Option<(usize, u64)> = None;
+    for (k, size) in sizes.into_iter().enumerate() {
+        if size >= want && size <= too_large {
+            if holds.is_none_or(|(_, s)| size < s) {
+                holds = Some((k, size));
+            }
+        } else if size < want && smaller.is_none_or(|(_, s)| size > s) {
+            smaller = Some((k, size));
+        }
+    }
+    holds.or(smaller).map(|(k, _)| k)
+}
+
 impl Recycler {
-    /// A recycler that keeps at most `capacity` free segments, and lets live
-    /// traces hold at most `max_lent` segments open for reuse.
-    pub(crate) fn new(capacity: usize, max_lent: usize) -> Arc<Recycler> {
+    /// A recycler that keeps at most `capacity` free segments and
+    /// `max_bytes` bytes of them, and lets live traces hold at most
+    /// `max_lent` segments open for reuse.
+    pub(crate) fn new(capacity: usize, max_bytes: u64, max_lent: usize) -> Arc<Recycler> {
         Arc::new(Recycler {
             free: Mutex::new(Vec::new()),
             capacity,
+            max_bytes,
             lent: AtomicUsize::new(0),
             max_lent,
         })
@@ -55,12 +91,12 @@ impl Recycler {
         self.free.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The largest free segment to write into, if one is kept: growing a
-    /// segment costs page allocations, so big ones go first.
-    pub(crate) fn take(&self) -> Option<OwnedFd> {
+    /// A free segment to write about `want` bytes into (see [`best_fit`]),
+    /// if one is kept.
+    pub(crate) fn take(&self, want: u64) -> Option<OwnedFd> {
         let mut free = self.free();
-        let largest = (0..free.len()).max_by_key(|&i| free[i].1)?;
-        Some(free.swap_remove(largest).0)
+        let k = best_fit(free.iter().map(|(_, size)| *size), want)?;
+        Some(free.swap_remove(k).0)
     }
 
     /// The descriptors of the free segments (a new worker closes them).
@@ -68,10 +104,31 @@ impl Recycler {
         self.free().iter().map(|(fd, _)| sys::raw(fd)).collect()
     }
 
+    /// The bytes of the free segments kept now.
+    #[cfg(test)]
+    pub(crate) fn idle_bytes(&self) -> u64 {
+        self.free().iter().map(|(_, size)| size).sum()
+    }
+
+    /// Closes free segments, largest first, until at most `keep` bytes of
+    /// them are kept.
+    pub(crate) fn release_idle(&self, keep: u64) {
+        let mut free = self.free();
+        free.sort_by_key(|(_, size)| *size);
+        let mut idle: u64 = free.iter().map(|(_, size)| size).sum();
+        while idle > keep {
+            match free.pop() {
+                Some((_, size)) => idle -= size,
+                None => break,
+            }
+        }
+    }
+
     fn give_back(&self, fd: OwnedFd) {
         let size = sys::segment_size(fd.as_fd());
         let mut free = self.free();
-        if free.len() < self.capacity {
+        let idle: u64 = free.iter().map(|(_, size)| size).sum();
+        if free.len() < self.capacity && idle.saturating_add(size) <= self.max_bytes {
             free.push((fd, size));
         }
     }
@@ -361,15 +418,15 @@ mod tests {
 
     #[test]
     fn segments_come_back_when_the_last_holder_drops() {
-        let recycler = Recycler::new(2, 64);
+        let recycler = Recycler::new(2, u64::MAX, 64);
         let big = Trace::new(vec![2.0; 1000], 1.0).unwrap();
         let (fd, layout) = write_trace(&big, None).unwrap();
         let seg = SegmentFd::new(fd, &recycler);
         let trace = map_trace(seg.fd(), layout, false, Some(&seg)).unwrap();
         drop(seg);
-        assert!(recycler.take().is_none(), "the trace still maps it");
+        assert!(recycler.take(8000).is_none(), "the trace still maps it");
         drop(trace);
-        let reused = recycler.take().expect("given back");
+        let reused = recycler.take(80).expect("given back");
         // A smaller trace written over a bigger one reads back exactly.
         let small = Trace::new(vec![3.0; 10], 2.0).unwrap();
         let (fd, layout) = write_trace(&small, Some(reused)).unwrap();
@@ -382,7 +439,7 @@ mod tests {
 
     #[test]
     fn the_recycler_keeps_at_most_its_capacity() {
-        let recycler = Recycler::new(1, 64);
+        let recycler = Recycler::new(1, u64::MAX, 64);
         for _ in 0..3 {
             drop(SegmentFd::new(sys::new_segment().unwrap(), &recycler));
         }
@@ -392,7 +449,7 @@ mod tests {
     #[test]
     fn a_segment_mapped_without_a_hold_is_never_reused() {
         const MAX_LENT: usize = 64;
-        let recycler = Recycler::new(MAX_LENT + 8, MAX_LENT);
+        let recycler = Recycler::new(MAX_LENT + 8, u64::MAX, MAX_LENT);
         let t = Trace::new(vec![1.0; 16], 1.0).unwrap();
         let traces: Vec<Trace> = (0..MAX_LENT + 2)
             .map(|_| {
@@ -408,16 +465,38 @@ mod tests {
     }
 
     #[test]
-    fn the_largest_free_segment_goes_first() {
-        let recycler = Recycler::new(4, 64);
-        for n in [10, 1000, 100] {
-            let (fd, _) = write_trace(&Trace::new(vec![0.0; n], 1.0).unwrap(), None).unwrap();
+    fn the_segment_that_fits_goes_first() {
+        let recycler = Recycler::new(8, u64::MAX, 64);
+        let mut meta = 0;
+        for n in [10, 100_000, 1000, 300_000] {
+            let (fd, layout) = write_trace(&Trace::new(vec![0.0; n], 1.0).unwrap(), None).unwrap();
+            meta = layout.meta_len;
             drop(SegmentFd::new(fd, &recycler));
         }
-        let sizes: Vec<u64> = std::iter::from_fn(|| recycler.take())
-            .map(|fd| sys::segment_size(fd.as_fd()))
-            .collect();
-        assert_eq!(sizes.len(), 3);
-        assert!(sizes.windows(2).all(|w| w[0] > w[1]), "{sizes:?}");
+        let samples = |fd: OwnedFd| (sys::segment_size(fd.as_fd()) - meta) / 8;
+        // The smallest that holds it.
+        assert_eq!(recycler.take(8 * 2).map(samples), Some(10));
+        assert_eq!(recycler.take(8 * 900).map(samples), Some(1000));
+        // None holds it: the largest smaller one, to grow.
+        assert_eq!(recycler.take(8 * 1_000_000).map(samples), Some(300_000));
+        // Only one far too large is left.
+        assert!(recycler.take(8 * 10).is_none());
+        assert_eq!(recycler.raw_fds().len(), 1);
+    }
+
+    #[test]
+    fn idle_segments_are_bounded_in_bytes_and_released() {
+        let t = Trace::new(vec![0.0; 1000], 1.0).unwrap();
+        let one = write_trace(&t, None).unwrap().1.total().unwrap() as u64;
+        let recycler = Recycler::new(16, 3 * one, 64);
+        for _ in 0..5 {
+            drop(SegmentFd::new(write_trace(&t, None).unwrap().0, &recycler));
+        }
+        assert_eq!(recycler.raw_fds().len(), 3, "the byte bound holds");
+        assert_eq!(recycler.idle_bytes(), 3 * one);
+        recycler.release_idle(one);
+        assert_eq!(recycler.idle_bytes(), one);
+        recycler.release_idle(0);
+        assert_eq!(recycler.idle_bytes(), 0);
     }
 }

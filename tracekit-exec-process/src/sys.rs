@@ -566,6 +566,16 @@ pub(crate) fn new_segment() -> nix::Result<OwnedFd> {
 /// Writes `parts` one after the other from the start of segment `fd`,
 /// growing it as needed (a reused segment keeps its pages: no allocation).
 pub(crate) fn write_segment(fd: BorrowedFd<'_>, parts: &[&[u8]]) -> nix::Result<()> {
+    write_segment_at(fd, 0, parts)
+}
+
+/// Writes `parts` one after the other into segment `fd` from byte `start`,
+/// growing it as needed.
+pub(crate) fn write_segment_at(
+    fd: BorrowedFd<'_>,
+    start: usize,
+    parts: &[&[u8]],
+) -> nix::Result<()> {
     let total: usize = parts.iter().map(|p| p.len()).sum();
     let mut written = 0;
     // One gathering write for all parts; a short write continues where it stopped.
@@ -580,7 +590,10 @@ pub(crate) fn write_segment(fd: BorrowedFd<'_>, parts: &[&[u8]]) -> nix::Result<
                 skip = 0;
             }
         }
-        let offset = i64::try_from(written).map_err(|_| Errno::EFBIG)?;
+        let offset = start
+            .checked_add(written)
+            .and_then(|o| i64::try_from(o).ok())
+            .ok_or(Errno::EFBIG)?;
         match pwritev(fd, &iov, offset) {
             Err(Errno::EINTR) => continue,
             Ok(0) => return Err(Errno::ENOSPC),
@@ -596,9 +609,12 @@ pub(crate) fn segment_size(fd: BorrowedFd<'_>) -> u64 {
     fstat(fd).map_or(0, |st| u64::try_from(st.st_size).unwrap_or(0))
 }
 
-/// Which segment `fd` is (device and inode: the same under any descriptor
-/// number), and its size in bytes.
-pub(crate) fn segment_identity(fd: BorrowedFd<'_>) -> nix::Result<((u64, u64), u64)> {
+/// Which segment a descriptor refers to: its device and inode, the same
+/// under any descriptor number and in any process.
+pub(crate) type SegmentId = (u64, u64);
+
+/// Which segment `fd` is, and its size in bytes.
+pub(crate) fn segment_identity(fd: BorrowedFd<'_>) -> nix::Result<(SegmentId, u64)> {
     let FileStat {
         st_dev,
         st_ino,
@@ -701,6 +717,25 @@ impl Mapping {
         // - `&mut self` excludes every other slice of this mapping in this
         //   process; by the segment protocol no other process reads them now.
         Some(unsafe { slice::from_raw_parts_mut(self.ptr.as_ptr().cast::<u8>(), self.len) })
+    }
+
+    /// The whole mapping as f64 values, to write; `None` for a read-only
+    /// mapping. Only the process the segment was handed to for writing may
+    /// call this.
+    pub(crate) fn f64s_mut(&mut self) -> Option<&mut [f64]> {
+        if !self.writable || !self.ptr.as_ptr().cast::<f64>().is_aligned() {
+            return None;
+        }
+        // SAFETY:
+        // - The pointer is aligned for f64 (checked; mappings are page
+        //   aligned), and `len / 8` values lie within the `len` mapped,
+        //   readable and writable bytes, mapped until `self` drops.
+        // - `&mut self` excludes every other slice of this mapping in this
+        //   process; by the segment protocol no other process reads them now.
+        // - Every bit pattern is a valid f64.
+        Some(unsafe {
+            slice::from_raw_parts_mut(self.ptr.as_ptr().cast::<f64>(), self.len / size_of::<f64>())
+        })
     }
 
     /// How many bytes are mapped.

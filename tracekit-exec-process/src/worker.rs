@@ -3,7 +3,6 @@
 
 use std::{
     cell::Cell,
-    collections::VecDeque,
     os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd},
     panic,
     sync::{
@@ -14,14 +13,15 @@ use std::{
 };
 
 use nix::{errno::Errno, sys::wait::WaitStatus, unistd::Pid};
-use tracekit_core::{Error, Plan, Trace};
+use tracekit_core::{Error, Plan, Trace, buffer};
 
 use crate::{
     ProcessError,
     mapping_cache::MappingCache,
+    outputs::{self, Outputs},
     segment,
     sys::{self, Forker},
-    wire::{MAX_MESSAGE, MAX_REPLY, Reply, Request, SegmentLayout, Status},
+    wire::{self, MAX_MESSAGE, MAX_REPLY, Reply, Request, SegmentLayout, Status},
 };
 
 /// Set in a worker right after the fork: panics there stay silent.
@@ -95,7 +95,11 @@ impl Worker {
             .fork(plan, move |plan| {
                 IN_WORKER.store(true, Ordering::Relaxed);
                 sys::close_inherited(&closing);
-                serve(plan, &child_end)
+                // Idle buffers inherited from the parent would be copied
+                // page by page on first write, and count twice.
+                buffer::release_all_idle();
+                let outputs = Outputs::install();
+                serve(plan, &child_end, &outputs)
             })
             .map_err(|(what, e)| spawn_error(what, e))?;
         Ok(Worker {
@@ -247,7 +251,7 @@ fn check_reply(
 
 /// The worker's loop: receive a request, run the stage, send the outcome;
 /// until the parent closes the socket. Gives the exit status.
-fn serve(plan: &Plan<'_>, sock: &OwnedFd) -> i32 {
+fn serve(plan: &Plan<'_>, sock: &OwnedFd, outputs: &Outputs) -> i32 {
     let mut buf = vec![0u8; MAX_MESSAGE];
     let mut maps = MappingCache::default();
     loop {
@@ -256,7 +260,12 @@ fn serve(plan: &Plan<'_>, sock: &OwnedFd) -> i32 {
             Ok(None) => return 0,
             Err(_) => return 2,
         };
-        if run_request(plan, sock, &mut maps, message).is_err() {
+        let sent = run_request(plan, sock, &mut maps, outputs, message);
+        outputs.end_request(&mut maps);
+        // Scratch buffers of this request's stages: a worker keeps no more
+        // than a pipeline does between runs.
+        buffer::release_idle(buffer::RUN_END_IDLE);
+        if sent.is_err() {
             return 3;
         }
     }
@@ -399,6 +408,7 @@ fn run_request(
     plan: &Plan<'_>,
     sock: &OwnedFd,
     maps: &mut MappingCache,
+    outputs: &Outputs,
     message: Message,
 ) -> Result<(), Errno> {
     let Message {
@@ -445,7 +455,8 @@ fn run_request(
         let text = format!("the worker has no stage {bad}");
         return to.send(first, to.failure(Status::Failed, &text, 0));
     }
-    let mut outputs: VecDeque<OwnedFd> = fds.split_off(request.segments.len()).into();
+    // The segments sent for the outputs: the stages' output buffers.
+    outputs.receive(fds.split_off(request.segments.len()), maps);
     let traces: Result<Vec<Trace>, String> = fds
         .iter()
         .zip(&request.segments)
@@ -474,7 +485,7 @@ fn run_request(
         drop(inputs);
         traces.clear();
         let (outcome, output) = match result.map(|(out, _)| out) {
-            Ok(out) => match write_output(&to, maps, &out, outputs.pop_front(), nanos) {
+            Ok(out) => match write_output(&to, maps, outputs, &out, nanos) {
                 Ok(outcome) => (outcome, Some(out)),
                 Err(outcome) => (outcome, None),
             },
@@ -487,6 +498,8 @@ fn run_request(
             }
             Err(other) => (to.failure(Status::Failed, &other.to_string(), nanos), None),
         };
+        // The trace of the stage before, if any, drops here: before the
+        // reply, after which the parent may hand its segment out again.
         previous = output;
         to.send(stage, outcome)?;
         if previous.is_none() {
@@ -496,15 +509,32 @@ fn run_request(
     Ok(())
 }
 
-/// Writes a stage's output `out` into segment `into` (a new one if `None`);
-/// gives the reply that says so, or the one that says why not.
+/// Sends a stage's output `out` as the segment it lives in, if it is one of
+/// `outputs`' buffers; else writes it into a free segment (a new one if
+/// none fits). Gives the reply that says so, or the one that says why not.
 fn write_output(
     to: &Replier<'_>,
     maps: &mut MappingCache,
+    outputs: &Outputs,
     out: &Trace,
-    into: Option<OwnedFd>,
     nanos: u64,
 ) -> Result<Outcome, Outcome> {
+    let ok = |(fd, layout)| {
+        let mut ok = bare_reply(Status::Ok, 0, nanos);
+        ok.layout = layout;
+        (ok, Some(fd))
+    };
+    if let Some(sent) = outputs.send_in_place(out) {
+        return Ok(ok(sent));
+    }
+    let meta_len = wire::encode_meta(out.meta()).len() as u64;
+    let want = SegmentLayout {
+        samples: out.len() as u64,
+        meta_len,
+    }
+    .total()
+    .unwrap_or(usize::MAX) as u64;
+    let into = outputs.take_free(want, maps);
     let fd = match into.map_or_else(sys::new_segment, Ok) {
         Ok(fd) => fd,
         Err(e) if sys::is_out_of_descriptors(e) => {
@@ -517,10 +547,9 @@ fn write_output(
         }
     };
     match maps.write_trace(out, Some(fd)) {
-        Ok((fd, layout)) => {
-            let mut ok = bare_reply(Status::Ok, 0, nanos);
-            ok.layout = layout;
-            Ok((ok, Some(fd)))
+        Ok(written) => {
+            outputs::count_copied(size_of_val(out.samples()));
+            Ok(ok(written))
         }
         Err(e) => Err(to.failure(Status::Failed, &e, nanos)),
     }
@@ -630,6 +659,10 @@ mod tests {
                 format!("a message longer than the {MAX_REPLY} bytes a reply may have"),
             ),
         ];
+        // Its workers write to every socket: no other test's may be there.
+        let _alone = crate::FORKS
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         for (case, message, problem) in cases {
             let p = Pipeline::new([
                 Step::new("a", Stray(None)).input(INPUT),

@@ -11,6 +11,7 @@ use std::{fs, time::Duration};
 
 use tracekit_core::{
     Domain, INPUT, Pipeline, SequentialExecutor, StageError, Step, Trace, TraceMeta, Transformer,
+    buffer::SampleVec,
 };
 use tracekit_exec_process::ProcessExecutor;
 pub(crate) use tracekit_testkit::{Burn, Center, Identity, Scale, Sum, signal};
@@ -37,6 +38,39 @@ impl Transformer for Respell {
             .chain([f64::NAN])
             .collect();
         Ok(i[0].derive_with_meta(samples, meta)?)
+    }
+}
+
+/// `x * factor` in an output buffer (in a worker: shared memory).
+#[derive(Clone)]
+pub(crate) struct PooledScale(pub(crate) f64);
+
+impl Transformer for PooledScale {
+    fn transform(&self, i: &[&Trace]) -> Result<Trace, StageError> {
+        let out = SampleVec::from_exact_iter(i[0].samples().iter().map(|x| x * self.0))?;
+        Ok(i[0].derive_samples(out))
+    }
+}
+
+/// The element-wise sum of its inputs in an output buffer, one sample
+/// longer than the first (a NaN), with new metadata.
+#[derive(Clone)]
+pub(crate) struct PooledSum;
+
+impl Transformer for PooledSum {
+    fn transform(&self, i: &[&Trace]) -> Result<Trace, StageError> {
+        let n = i[0].len();
+        let mut out = SampleVec::zeroed(n)?;
+        for t in i {
+            for (o, x) in out.iter_mut().zip(t.samples()) {
+                *o += x;
+            }
+        }
+        out.push(f64::NAN);
+        let mut meta = i[0].meta().clone();
+        meta.units = "V²".into();
+        meta.measurements.insert("inputs".into(), i.len() as f64);
+        Ok(Trace::from_samples(out, meta)?)
     }
 }
 
