@@ -191,7 +191,7 @@ impl Outputs {
         let free = {
             let mut s = self.state()?;
             let k = best_fit(s.free.iter().map(|f| f.size), want)?;
-            s.free.swap_remove(k)
+            s.free.remove(k)
         };
         if let Some(map) = free.map {
             // Written through the cache: its pages are in place.
@@ -208,7 +208,7 @@ impl Outputs {
             .checked_next_multiple_of(ROUND)?;
         let reused = {
             let mut s = self.state()?;
-            best_fit(s.free.iter().map(|f| f.size), want as u64).map(|k| s.free.swap_remove(k))
+            best_fit(s.free.iter().map(|f| f.size), want as u64).map(|k| s.free.remove(k))
         };
         let (fd, id, map) = match reused.and_then(|free| reuse(free, want)) {
             Some(reused) => reused,

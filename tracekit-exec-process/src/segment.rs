@@ -52,21 +52,22 @@ pub(crate) struct Recycler {
 /// for (see [`best_fit`]).
 const FIT_SLACK: u64 = 64 << 10;
 
-/// Which of free segments of `sizes` (bytes) to write `want` bytes into:
-/// the smallest that holds them without being more than twice as large
-/// (plus [`FIT_SLACK`]), else the largest smaller one (it grows, keeping the
-/// pages it has); `None` if every one is far too large (a new segment costs
-/// less memory than reusing a huge one for a small trace).
+/// Which of free segments of `sizes` (bytes, oldest first) to write `want`
+/// bytes into: the smallest that holds them without being more than twice
+/// as large (plus [`FIT_SLACK`]), else the largest smaller one (it grows,
+/// keeping the pages it has); the most recent of equals (its pages are the
+/// likeliest to be in a cache); `None` if every one is far too large (a new
+/// segment costs less memory than reusing a huge one for a small trace).
 pub(crate) fn best_fit(sizes: impl IntoIterator<Item = u64>, want: u64) -> Option<usize> {
     let too_large = want.saturating_mul(2).saturating_add(FIT_SLACK);
     let mut holds: Option<(usize, u64)> = None;
     let mut smaller: Option<(usize, u64)> = None;
     for (k, size) in sizes.into_iter().enumerate() {
         if size >= want && size <= too_large {
-            if holds.is_none_or(|(_, s)| size < s) {
+            if holds.is_none_or(|(_, s)| size <= s) {
                 holds = Some((k, size));
             }
-        } else if size < want && smaller.is_none_or(|(_, s)| size > s) {
+        } else if size < want && smaller.is_none_or(|(_, s)| size >= s) {
             smaller = Some((k, size));
         }
     }
@@ -96,7 +97,7 @@ impl Recycler {
     pub(crate) fn take(&self, want: u64) -> Option<OwnedFd> {
         let mut free = self.free();
         let k = best_fit(free.iter().map(|(_, size)| *size), want)?;
-        Some(free.swap_remove(k).0)
+        Some(free.remove(k).0)
     }
 
     /// The descriptors of the free segments (a new worker closes them).
@@ -114,13 +115,12 @@ impl Recycler {
     /// them are kept.
     pub(crate) fn release_idle(&self, keep: u64) {
         let mut free = self.free();
-        free.sort_by_key(|(_, size)| *size);
         let mut idle: u64 = free.iter().map(|(_, size)| size).sum();
         while idle > keep {
-            match free.pop() {
-                Some((_, size)) => idle -= size,
-                None => break,
-            }
+            let Some(largest) = (0..free.len()).max_by_key(|&k| free[k].1) else {
+                break;
+            };
+            idle -= free.remove(largest).1;
         }
     }
 

@@ -10,8 +10,11 @@
 //! - `--memory LOG2`: instead, the peak memory of three W1 runs on
 //!   2^LOG2 samples (27: a 1 GiB trace; about 6 GiB at the peak), each
 //!   executor in a fresh process of this program, sampled every millisecond.
-//! - `--stages builtin|pooled|both` (default both): W1 with the stage
-//!   library's `lowpass`, `highpass`, `bandpass` and `fft`, or with four
+//! - `--only thread|process [--runs N]`: only N transforms (default 100)
+//!   on that executor, nothing measured (for a profiler).
+//! - `--stages builtin|pooled|both` (default both): W1 as
+//!   `tracekit::workloads` defines it (the stage library's `lowpass`,
+//!   `highpass`, `bandpass` and `fft`), or with four
 //!   recursive filters written here that build their outputs in output
 //!   buffers ([`SampleVec::with_capacity`]), as every built-in stage does
 //!   once it takes its outputs from the buffer pool: in a process worker
@@ -25,53 +28,16 @@ use std::{
 };
 
 use tracekit::{
-    INPUT, ParamValue, Params, Pipeline, StageError, Step, Trace, Transformer,
+    INPUT, Pipeline, StageError, Step, Trace, Transformer,
     exec::{Executor, ProcessExecutor, ThreadExecutor},
+    workloads::{SEED, Workload, signal},
 };
 use tracekit_core::buffer::SampleVec;
 use tracekit_testkit::rounds::{Case, interleaved};
 
-fn builtin(name: &str, kind: &str, params: &[(&str, ParamValue)]) -> Step {
-    let params: Params = params
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect();
-    Step::boxed(
-        name,
-        tracekit::dsp::build(kind, &params).expect("a built-in stage"),
-    )
-    .input(INPUT)
-}
-
-/// W1 with the stage library's stages.
+/// W1 with the stage library's stages ([`Workload::W1`]).
 fn w1_builtin() -> Pipeline {
-    Pipeline::new([
-        builtin(
-            "lowpass",
-            "lowpass",
-            &[("cutoff", 50e3.into()), ("order", 4i64.into())],
-        ),
-        builtin(
-            "highpass",
-            "highpass",
-            &[("cutoff", 1e3.into()), ("order", 4i64.into())],
-        ),
-        builtin(
-            "bandpass",
-            "bandpass",
-            &[
-                ("low", 1e3.into()),
-                ("high", 50e3.into()),
-                ("order", 4i64.into()),
-            ],
-        ),
-        builtin(
-            "fft",
-            "fft",
-            &[("window", "hann".into()), ("scale", "db".into())],
-        ),
-    ])
-    .expect("a valid pipeline")
+    Pipeline::new(Workload::W1.steps().expect("W1's steps")).expect("a valid pipeline")
 }
 
 /// `passes` first-order recursive filters in a row, pole `pole`, in an
@@ -143,21 +109,9 @@ fn w1_pooled() -> Pipeline {
     .expect("a valid pipeline")
 }
 
-/// The standard input: 1 MS/s, sin 10 kHz + 0.1 sin 30 kHz + a little noise.
+/// The standard signal ([`signal`]) of `n` samples.
 fn input(n: usize) -> Trace {
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let samples = (0..n)
-        .map(|k| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            let noise = (seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
-            let t = k as f64 * 1e-6;
-            let w = 2.0 * std::f64::consts::PI;
-            (w * 1e4 * t).sin() + 0.1 * (w * 3e4 * t).sin() + 0.01 * noise
-        })
-        .collect();
-    Trace::new(samples, 1e6).expect("a valid rate")
+    signal(n, SEED).expect("the standard signal")
 }
 
 fn pipeline(stages: &str) -> Pipeline {
@@ -391,6 +345,22 @@ fn main() {
     if let Some(log2) = value("--memory").and_then(|v| v.parse().ok()) {
         for v in variants {
             memory(v, log2);
+        }
+        return;
+    }
+    if let Some(only) = value("--only") {
+        // For profilers: one executor, `--runs` transforms, nothing else.
+        let runs: usize = value("--runs").and_then(|v| v.parse().ok()).unwrap_or(100);
+        let e: Box<dyn Executor> = match only.as_str() {
+            "process" => Box::new(ProcessExecutor::new(2).expect("two workers")),
+            _ => Box::new(ThreadExecutor::new(2)),
+        };
+        let x = input(1 << 20);
+        for v in variants {
+            let p = pipeline(v);
+            for _ in 0..runs {
+                drop(p.run_on(e.as_ref(), &x).expect("a run"));
+            }
         }
         return;
     }
