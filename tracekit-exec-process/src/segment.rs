@@ -120,16 +120,24 @@ impl Recycler {
             let Some(largest) = (0..free.len()).max_by_key(|&k| free[k].1) else {
                 break;
             };
-            idle -= free.remove(largest).1;
+            let (fd, size) = free.remove(largest);
+            sys::discard_segment(fd);
+            idle -= size;
         }
     }
 
+    /// Keeps `fd`, which no trace reads any more, for reuse, or lets it go
+    /// if the bounds are reached. A segment let go of is emptied: workers
+    /// may keep mappings of it, but never use them again.
     fn give_back(&self, fd: OwnedFd) {
         let size = sys::segment_size(fd.as_fd());
         let mut free = self.free();
         let idle: u64 = free.iter().map(|(_, size)| size).sum();
         if free.len() < self.capacity && idle.saturating_add(size) <= self.max_bytes {
             free.push((fd, size));
+        } else {
+            drop(free);
+            sys::discard_segment(fd);
         }
     }
 }
@@ -498,5 +506,23 @@ mod tests {
         assert_eq!(recycler.idle_bytes(), one);
         recycler.release_idle(0);
         assert_eq!(recycler.idle_bytes(), 0);
+    }
+
+    #[test]
+    fn segments_let_go_of_are_emptied() {
+        // A worker's kept mapping would keep a segment's pages alive: the
+        // recycler frees them when it lets the segment go.
+        let t = Trace::new(vec![1.0; 1000], 1.0).unwrap();
+        let size = |fd: &OwnedFd| sys::segment_size(fd.as_fd());
+        let recycler = Recycler::new(1, u64::MAX, 64);
+        let (kept, _) = write_trace(&t, None).unwrap();
+        let (over, _) = write_trace(&t, None).unwrap();
+        let (kept_copy, over_copy) = (kept.try_clone().unwrap(), over.try_clone().unwrap());
+        drop(SegmentFd::new(kept, &recycler));
+        drop(SegmentFd::new(over, &recycler));
+        assert_eq!(size(&over_copy), 0, "beyond the bound");
+        assert!(size(&kept_copy) > 0);
+        recycler.release_idle(0);
+        assert_eq!(size(&kept_copy), 0, "released");
     }
 }

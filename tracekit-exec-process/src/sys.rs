@@ -633,13 +633,22 @@ pub(crate) fn grow_segment(fd: BorrowedFd<'_>, len: u64) -> nix::Result<()> {
     Ok(())
 }
 
+/// Frees the pages of segment `fd`, which no trace of any process reads and
+/// which will never be handed out again: a worker may still keep a mapping
+/// of it (see `mapping_cache`), which would otherwise keep its memory
+/// alive, but never touches that mapping again.
+pub(crate) fn discard_segment(fd: OwnedFd) {
+    let _ = ftruncate(&fd, 0);
+}
+
 /// A mapping of a segment; unmapped on drop.
 ///
 /// Segments are shared memory, so immutability is a protocol: a segment is
 /// written only by the one process it was handed to for writing, while no
 /// trace of any process reads it, and handed out for writing again only once
 /// every trace reading it is gone (see `segment::Recycler`); segments never
-/// shrink. Within a process, a writable mapping is written only through
+/// shrink while a trace may read them (the recycler empties those it lets
+/// go of, [`discard_segment`]). Within a process, a writable mapping is written only through
 /// `&mut` (see [`Mapping::bytes_mut`]), so never while a slice of it lives.
 #[derive(Debug)]
 pub(crate) struct Mapping {
