@@ -8,7 +8,7 @@
 //! - `--rounds N` (default 31): interleaved timing rounds of W1 on 2^20
 //!   samples, three runs per case per round (their median counts).
 //! - `--memory LOG2`: instead, the peak memory of three W1 runs on
-//!   2^LOG2 samples (27: a 1 GiB trace; about 6 GiB at the peak), each
+//!   2^LOG2 samples (27: a 1 GiB trace; 6 to 10 GiB at the peak), each
 //!   executor in a fresh process of this program, sampled every millisecond.
 //! - `--only thread|process [--runs N]`: only N transforms (default 100)
 //!   on that executor, nothing measured (for a profiler).
