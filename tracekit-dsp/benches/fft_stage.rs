@@ -69,4 +69,9 @@ fn main() {
         "median per-round ratio stage (dB) / bare: {:.3}",
         rounds.median_ratio("fft stage (hann, mean, dB)", base)
     );
+    let pool = tracekit_core::buffer::pool_stats();
+    println!(
+        "output buffers: {} fresh, {} reused from the pool",
+        pool.fresh, pool.reused
+    );
 }
