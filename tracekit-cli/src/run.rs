@@ -67,6 +67,13 @@ an output is whole or absent; measurements.csv is written last, only when
 the batch ends. Ctrl-C stops after the inputs in flight: the same command
 with --resume then runs only what was not finished.
 
+Limits, raised by environment variables (sizes in bytes or with K, M, G, T):
+  TRACEKIT_MAX_SAMPLES   samples per channel of one file (default 2^30)
+  TRACEKIT_MAX_CHANNELS  channels of one file (default 4096)
+  TRACEKIT_STAGE_MEMORY  what one stage's parameters may make it allocate, e.g.
+                         resample's samples, fft's nfft (default: half the memory)
+  TRACEKIT_BUFFER_POOL   idle sample buffers kept for reuse (default: 1/8 of the memory)
+
 Exit status:
   0    every input was processed
   1    some inputs failed (each is named on stderr); the others were written

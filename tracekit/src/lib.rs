@@ -43,6 +43,9 @@ mod parallel;
 pub mod spec;
 pub mod workloads;
 
+/// Sample buffers from the process-wide pool, for stages that want their
+/// outputs recycled (and, in process workers, in shared memory).
+pub use tracekit_core::buffer;
 pub use tracekit_core::{
     Domain, Error as CoreError, ErrorClass, Executor, INPUT, MAX_STEP_NAME_LEN, ParamValue, Params,
     Pipeline, Plan, Run, RunSet, SampleBuffer, Schedule, Source, StageError, StageOutput,
