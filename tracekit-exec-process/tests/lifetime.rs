@@ -7,7 +7,7 @@ mod common;
 use std::{
     process::{Command, Stdio},
     thread,
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use common::*;
@@ -55,20 +55,7 @@ fn a_killed_parent_leaves_no_worker() {
     // By the time the parent is reaped the kernel has signalled its children;
     // a second is ample for them to end (without the signal they would sleep
     // for ten minutes).
-    let deadline = Instant::now() + Duration::from_secs(1);
-    let mut alive = workers.clone();
-    while !alive.is_empty() && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(10));
-        alive.retain(|&pid| is_alive(pid));
-    }
-    for &pid in &alive {
-        // Clean up before failing: these are no children of this process.
-        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-    }
-    assert!(
-        alive.is_empty(),
-        "workers {alive:?} of {workers:?} outlived their killed parent"
-    );
+    assert_workers_end(&workers, Duration::from_secs(1), "a killed parent");
 }
 
 #[test]

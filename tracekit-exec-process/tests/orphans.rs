@@ -98,32 +98,13 @@ fn workers_of(parent: &mut Child, n: usize) -> Vec<i32> {
     }
 }
 
-/// Polls until none of `workers` is alive; fails (after killing them) if
-/// some still are at a generous deadline.
-fn assert_all_end(workers: &[i32], case: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut alive = workers.to_vec();
-    while !alive.is_empty() && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(10));
-        alive.retain(|&pid| is_alive(pid));
-    }
-    for &pid in &alive {
-        // Clean up before failing: these are no children of this process.
-        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-    }
-    assert!(
-        alive.is_empty(),
-        "{case}: workers {alive:?} of {workers:?} outlived their parent"
-    );
-}
-
 #[test]
 fn a_parent_killed_while_its_workers_wait_leaves_none() {
     let mut p = parent("idle");
     let workers = workers_of(&mut p, WORKERS);
     p.kill().unwrap();
     p.wait().unwrap();
-    assert_all_end(&workers, "idle");
+    assert_workers_end(&workers, Duration::from_secs(10), "idle");
 }
 
 #[test]
@@ -134,7 +115,11 @@ fn a_parent_killed_during_a_long_stage_leaves_none_when_the_forking_thread_had_e
     let workers = sleeping_workers_of(p.id() as i32, WORKERS);
     p.kill().unwrap();
     p.wait().unwrap();
-    assert_all_end(&workers, "forked on an ended thread");
+    assert_workers_end(
+        &workers,
+        Duration::from_secs(10),
+        "forked on an ended thread",
+    );
 }
 
 #[test]
@@ -143,5 +128,5 @@ fn a_parent_that_exits_without_dropping_its_executor_leaves_none() {
     let workers = workers_of(&mut p, WORKERS);
     let status = p.wait().unwrap();
     assert!(status.success(), "{status}");
-    assert_all_end(&workers, "exit");
+    assert_workers_end(&workers, Duration::from_secs(10), "exit");
 }

@@ -194,6 +194,27 @@ pub(crate) fn is_alive(pid: i32) -> bool {
     state_and_parent(pid).is_some_and(|(state, _)| !matches!(state, 'Z' | 'X'))
 }
 
+/// Polls until none of `workers` is alive; past `within`, kills the ones
+/// left (they are no children of this process, so nothing else would) and
+/// fails, naming `case`.
+pub(crate) fn assert_workers_end(workers: &[i32], within: Duration, case: &str) {
+    let deadline = std::time::Instant::now() + within;
+    let mut alive = workers.to_vec();
+    while !alive.is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+        alive.retain(|&pid| is_alive(pid));
+    }
+    for &pid in &alive {
+        let _ = std::process::Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status();
+    }
+    assert!(
+        alive.is_empty(),
+        "{case}: workers {alive:?} of {workers:?} outlived their parent"
+    );
+}
+
 /// Waits until a child process of this one sleeps in a
 /// `Fault::SleepReporting` stage; gives its pid.
 pub(crate) fn sleeping_worker() -> i32 {
