@@ -550,12 +550,7 @@ mod tests {
             for block in got.chunks_mut(size) {
                 c.process::<false>(block);
             }
-            assert!(
-                got.iter()
-                    .zip(&want)
-                    .all(|(a, b)| a.to_bits() == b.to_bits()),
-                "{size}"
-            );
+            assert!(same_bits(&got, &want), "{size}");
             let (mut za, mut zb) = (zi.clone(), zi.clone());
             c.final_conditions(&mut za);
             whole.final_conditions(&mut zb);
@@ -565,12 +560,7 @@ mod tests {
             for block in back.rchunks_mut(size) {
                 c.process::<true>(block);
             }
-            assert!(
-                back.iter()
-                    .zip(&want_back)
-                    .all(|(a, b)| a.to_bits() == b.to_bits()),
-                "{size}"
-            );
+            assert!(same_bits(&back, &want_back), "{size}");
         }
         // The final conditions agree with the transposed form's.
         let mut z = zi.clone();
@@ -578,6 +568,10 @@ mod tests {
         for (g, w) in z.iter().flatten().zip(zr.iter().flatten()) {
             assert!((g - w).abs() <= 1e-9 * (1.0 + w.abs()), "{g} vs {w}");
         }
+    }
+
+    fn same_bits(a: &[f64], b: &[f64]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
     }
 
     #[test]
