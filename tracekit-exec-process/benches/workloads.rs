@@ -12,7 +12,7 @@
 //! stages two at a time on scoped threads.
 
 use std::{
-    env, fs,
+    env,
     process::Command,
     sync::atomic::{AtomicBool, AtomicU64, Ordering},
     time::{Duration, Instant},
@@ -23,6 +23,7 @@ use tracekit_core::{
     buffer::SampleVec,
 };
 use tracekit_exec_process::ProcessExecutor;
+use tracekit_testkit::procfs::pss_tree_kib;
 
 mod common;
 
@@ -98,35 +99,6 @@ fn time(p: &Pipeline, e: &dyn Executor, x: &Trace, runs: usize) -> Duration {
     )
 }
 
-/// Pss in kB of `pid` and all its children.
-fn pss_tree(pid: u32) -> u64 {
-    let pss = |pid: u32| -> u64 {
-        fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find(|l| l.starts_with("Pss:"))
-                    .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-            })
-            .unwrap_or(0)
-    };
-    // The workers are children of the executor's forker thread: read the
-    // children of every thread.
-    let children: u64 = fs::read_dir(format!("/proc/{pid}/task"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|t| fs::read_to_string(t.path().join("children")).ok())
-        .flat_map(|c| {
-            c.split_whitespace()
-                .filter_map(|p| p.parse::<u32>().ok())
-                .collect::<Vec<_>>()
-        })
-        .map(pss)
-        .sum();
-    pss(pid) + children
-}
-
 /// Runs W1 three times with `kind` and prints the peak Pss (kB) of the tree.
 fn memory_child(kind: &str) {
     let p = w1();
@@ -136,7 +108,7 @@ fn memory_child(kind: &str) {
     std::thread::scope(|s| {
         s.spawn(|| {
             while !stop.load(Ordering::Relaxed) {
-                peak.fetch_max(pss_tree(std::process::id()), Ordering::Relaxed);
+                peak.fetch_max(pss_tree_kib(std::process::id()), Ordering::Relaxed);
                 std::thread::sleep(Duration::from_millis(1));
             }
         });

@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 mod graphs;
+pub mod procfs;
 pub mod rounds;
 mod stages;
 

@@ -33,7 +33,10 @@ use tracekit::{
     workloads::{SEED, Workload, signal},
 };
 use tracekit_core::buffer::SampleVec;
-use tracekit_testkit::rounds::{Case, interleaved};
+use tracekit_testkit::{
+    procfs::{children, pss_tree_kib, shmem_kib},
+    rounds::{Case, interleaved},
+};
 
 /// W1 with the stage library's stages ([`Workload::W1`]).
 fn w1_builtin() -> Pipeline {
@@ -121,48 +124,6 @@ fn pipeline(stages: &str) -> Pipeline {
     }
 }
 
-/// Pss in kB of process `pid`.
-fn pss(pid: u32) -> u64 {
-    fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Pss:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-/// The children of process `pid`, of all its threads (the process
-/// executor forks its workers from a thread of its own).
-fn children(pid: u32) -> Vec<u32> {
-    let Ok(tasks) = fs::read_dir(format!("/proc/{pid}/task")) else {
-        return Vec::new();
-    };
-    tasks
-        .flatten()
-        .filter_map(|t| fs::read_to_string(t.path().join("children")).ok())
-        .flat_map(|c| {
-            c.split_whitespace()
-                .filter_map(|p| p.parse().ok())
-                .collect::<Vec<u32>>()
-        })
-        .collect()
-}
-
-/// The system's shared memory in kB (`Shmem` of /proc/meminfo): segments
-/// that no process maps count here and not in any Pss.
-fn shmem() -> u64 {
-    fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Shmem:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 /// In a fresh process: three W1 runs on 2^`log2` samples with `executor`;
 /// prints the peak Pss (kB) of the process and its workers, the Pss before
 /// the first run, and the peak rise of the system's shared memory.
@@ -174,9 +135,9 @@ fn memory_child(executor: &str, stages: &str, log2: u32) {
         _ => Box::new(ThreadExecutor::new(2)),
     };
     let me = std::process::id();
-    let tree = || pss(me) + children(me).into_iter().map(pss).sum::<u64>();
+    let tree = || pss_tree_kib(me);
     let before = tree();
-    let shmem_before = shmem();
+    let shmem_before = shmem_kib();
     let stop = AtomicBool::new(false);
     let peak = AtomicU64::new(0);
     let shmem_peak = AtomicU64::new(0);
@@ -184,7 +145,7 @@ fn memory_child(executor: &str, stages: &str, log2: u32) {
         s.spawn(|| {
             while !stop.load(Ordering::Relaxed) {
                 peak.fetch_max(tree(), Ordering::Relaxed);
-                shmem_peak.fetch_max(shmem(), Ordering::Relaxed);
+                shmem_peak.fetch_max(shmem_kib(), Ordering::Relaxed);
                 std::thread::sleep(Duration::from_millis(1));
             }
         });
